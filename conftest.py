@@ -1,0 +1,3 @@
+"""Loads the pipeprobe plugin when the package is not installed as a pytest entry point."""
+
+pytest_plugins = ["pipeprobe.plugin"]

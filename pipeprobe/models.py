@@ -1,0 +1,250 @@
+"""Model registry, model map, resolution (map -> HF cache -> hub) and the session cache."""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from pipeprobe.devices import Target
+
+MODEL_MAP_ENV = "PIPEPROBE_MODEL_MAP"
+HOW_TO_SUPPLY = (
+    "supply it with --model-map/PIPEPROBE_MODEL_MAP (TOML: [models] \"<id>\" = \"<folder>\") "
+    "or run `pipeprobe models fetch` on a machine that reaches the Hugging Face Hub"
+)
+
+
+class ModelMapError(ValueError):
+    """A model map that can't be read; the message is one line."""
+
+
+class ModelUnavailable(RuntimeError):
+    """A model that could not be had from any source; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model the probes need, pinned to a revision."""
+
+    id: str
+    revision: str
+    task: str
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.revision}"
+
+    @property
+    def slug(self) -> str:
+        """A folder name for this model@revision, safe on every filesystem."""
+        return f"{self.id.replace('/', '--')}@{self.revision}"
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    """A model map entry: a local folder, optionally a GGUF file inside it."""
+
+    path: Path
+    gguf_file: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelMap:
+    """Hub id -> local folder, read from a TOML file; relative paths are from the file."""
+
+    source: Path | None = None
+    entries: dict[str, MapEntry] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> ModelMap:
+        if path is None:
+            return cls()
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ModelMapError(f"model map {path}: cannot read it ({error.strerror})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ModelMapError(f"model map {path}: not valid TOML ({error})") from None
+        models = document.get("models")
+        if not isinstance(models, dict):
+            raise ModelMapError(f"model map {path}: expected a [models] table")
+        entries = {model_id: _map_entry(path, model_id, value) for model_id, value in models.items()}
+        return cls(source=path.resolve(), entries=entries)
+
+
+def _map_entry(path: Path, model_id: str, value: Any) -> MapEntry:
+    if isinstance(value, str):
+        value = {"path": value}
+    if not isinstance(value, dict) or not isinstance(value.get("path"), str):
+        raise ModelMapError(
+            f"model map {path}: entry {model_id!r} must be a folder path or a table with 'path'"
+        )
+    folder = Path(value["path"]).expanduser()
+    if not folder.is_absolute():
+        folder = path.parent / folder
+    return MapEntry(path=folder.resolve(), gguf_file=value.get("gguf_file"))
+
+
+def model_map_path(option: str | None) -> Path | None:
+    """The model map named by the option, else by the environment, else none."""
+    value = option or os.environ.get(MODEL_MAP_ENV)
+    return Path(value) if value else None
+
+
+def load_registry(path: Path) -> dict[str, ModelSpec]:
+    """The pinned models (``fixtures/models.yaml``), keyed by hub id."""
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    models = document.get("models") or {}
+    return {
+        model_id: ModelSpec(
+            id=model_id,
+            revision=str(entry["revision"]),
+            task=str(entry["task"]),
+            note=str(entry.get("note", "")),
+        )
+        for model_id, entry in models.items()
+    }
+
+
+Loader = Callable[[str, str | None, Target, bool, str | None], Any]
+
+
+@dataclass
+class LoadRecord:
+    """What happened when a model was asked for: where it came from, or why it couldn't."""
+
+    spec: ModelSpec
+    target: Target
+    source: str = ""
+    seconds: float = 0.0
+    error: str | None = None
+
+    def describe(self) -> str:
+        where = f"{self.target.device}/{self.target.dtype}"
+        if self.error:
+            return f"{self.spec.key} on {where}: unavailable: {self.error}"
+        return f"{self.spec.key} on {where}: loaded from {self.source} in {self.seconds:.2f} s"
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@functools.cache
+def hub_unreachable_reason(timeout: float = 3.0) -> str | None:
+    """Why the hub can't be reached (checked once per process), or None if it answers.
+
+    huggingface_hub retries a failed connection for ~45 s per file; a DNS lookup and a
+    TCP connect tell the same thing at once, so an air-gapped run is not slowed down.
+    """
+    from huggingface_hub import constants
+
+    endpoint = urlsplit(constants.ENDPOINT)
+    host, port = endpoint.hostname or "", endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as error:
+        return f"{constants.ENDPOINT} unreachable ({error.strerror or error})"
+
+
+def resolve_and_load(spec: ModelSpec, target: Target, model_map: ModelMap, loader: Loader) -> tuple[Any, LoadRecord]:
+    """Load ``spec`` from the model map, else the local HF cache, else the hub.
+
+    Raises ModelUnavailable naming every source tried and why each failed.
+    """
+    record = LoadRecord(spec=spec, target=target)
+    reasons: list[str] = []
+    started = time.perf_counter()
+    entry = model_map.entries.get(spec.id)
+    if entry is not None:
+        if not entry.path.is_dir():
+            reasons.append(f"model map {model_map.source} points to missing folder {entry.path}")
+        else:
+            try:
+                loaded = loader(str(entry.path), None, target, True, entry.gguf_file)
+            except Exception as error:  # noqa: BLE001 - any load failure is reported, not raised
+                reasons.append(f"model map folder {entry.path} did not load: {_brief(error)}")
+            else:
+                return loaded, _done(record, f"model map ({entry.path})", started)
+    else:
+        reasons.append("not in the model map" if model_map.source else "no model map given")
+    try:
+        loaded = loader(spec.id, spec.revision, target, True, None)
+    except Exception:  # noqa: BLE001 - transformers says "couldn't connect" even offline
+        from huggingface_hub import constants
+
+        reasons.append(f"not in the local HF cache ({constants.HF_HUB_CACHE})")
+    else:
+        return loaded, _done(record, "HF cache", started)
+    unreachable = None if hub_offline() else hub_unreachable_reason()
+    if hub_offline():
+        reasons.append("hub not tried (HF_HUB_OFFLINE is set)")
+    elif unreachable:
+        reasons.append(f"hub not tried: {unreachable}")
+    else:
+        try:
+            loaded = loader(spec.id, spec.revision, target, False, None)
+        except Exception as error:  # noqa: BLE001
+            reasons.append(f"hub unreachable or refused ({_brief(error)})")
+        else:
+            return loaded, _done(record, "hub", started)
+    record.error = "; ".join(reasons)
+    raise ModelUnavailable(f"model {spec.key} unavailable: {record.error}; {HOW_TO_SUPPLY}")
+
+
+def _done(record: LoadRecord, source: str, started: float) -> LoadRecord:
+    record.source = source
+    record.seconds = time.perf_counter() - started
+    return record
+
+
+def _brief(error: Exception, limit: int = 160) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class ModelCache:
+    """Each (model, revision, device, dtype) is loaded at most once per session."""
+
+    model_map: ModelMap
+    loaders: dict[str, Loader]
+    records: list[LoadRecord] = field(default_factory=list)
+    _loaded: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
+    _failed: dict[tuple[str, str, str, str], ModelUnavailable] = field(default_factory=dict)
+
+    def get(self, spec: ModelSpec, target: Target) -> Any:
+        key = (spec.id, spec.revision, target.device, target.dtype)
+        if key in self._loaded:
+            return self._loaded[key]
+        if key in self._failed:
+            raise self._failed[key]
+        try:
+            loaded, record = resolve_and_load(spec, target, self.model_map, self.loaders[spec.task])
+        except ModelUnavailable as error:
+            self._failed[key] = error
+            self.records.append(LoadRecord(spec=spec, target=target, error=str(error)))
+            raise
+        self._loaded[key] = loaded
+        self.records.append(record)
+        return loaded
+
+    def record_for(self, spec: ModelSpec, target: Target) -> LoadRecord | None:
+        for record in self.records:
+            if record.spec == spec and record.target == target:
+                return record
+        return None

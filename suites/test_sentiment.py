@@ -1,0 +1,13 @@
+"""Sentiment analysis: every try of the notes ("1º Transformer", "Modulo 2 / Fase 0")."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "sentiment"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record
