@@ -45,7 +45,9 @@ class ProbeRunner:
     _results: dict[tuple[str, str], ProbeOutput] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, target: Target, registry: dict[str, ModelSpec], probes: dict[str, list[Probe]], model_map: Any) -> ProbeRunner:
+    def create(
+        cls, target: Target, registry: dict[str, ModelSpec], probes: dict[str, list[Probe]], model_map: Any
+    ) -> ProbeRunner:
         loaders = {task: module.load for task, module in ADAPTERS.items()}
         return cls(target=target, registry=registry, probes=probes, cache=ModelCache(model_map, loaders))
 
@@ -53,7 +55,9 @@ class ProbeRunner:
         try:
             return self.registry[probe.model]
         except KeyError:
-            raise KeyError(f"probe {probe.suite}/{probe.id} names model {probe.model!r}, which fixtures/models.yaml does not pin") from None
+            raise KeyError(
+                f"probe {probe.suite}/{probe.id} names model {probe.model!r}, which fixtures/models.yaml does not pin"
+            ) from None
 
     def output(self, probe: Probe) -> ProbeOutput:
         """Run the probe's batch (once) and return this probe's part of it."""
