@@ -128,12 +128,13 @@ class LoadRecord:
 
     spec: ModelSpec
     target: Target
+    task: str = ""
     source: str = ""
     seconds: float = 0.0
     error: str | None = None
 
     def describe(self) -> str:
-        where = f"{self.target.device}/{self.target.dtype}"
+        where = f"{self.target.device}/{self.target.dtype} ({self.task})"
         if self.error:
             return f"{self.spec.key} on {where}: unavailable: {self.error}"
         return f"{self.spec.key} on {where}: loaded from {self.source} in {self.seconds:.2f} s"
@@ -161,12 +162,14 @@ def hub_unreachable_reason(timeout: float = 3.0) -> str | None:
         return f"{constants.ENDPOINT} unreachable ({error.strerror or error})"
 
 
-def resolve_and_load(spec: ModelSpec, target: Target, model_map: ModelMap, loader: Loader) -> tuple[Any, LoadRecord]:
+def resolve_and_load(
+    spec: ModelSpec, target: Target, model_map: ModelMap, loader: Loader, task: str = ""
+) -> tuple[Any, LoadRecord]:
     """Load ``spec`` from the model map, else the local HF cache, else the hub.
 
     Raises ModelUnavailable naming every source tried and why each failed.
     """
-    record = LoadRecord(spec=spec, target=target)
+    record = LoadRecord(spec=spec, target=target, task=task)
     reasons: list[str] = []
     started = time.perf_counter()
     entry = model_map.entries.get(spec.id)
@@ -224,27 +227,28 @@ class ModelCache:
     model_map: ModelMap
     loaders: dict[str, Loader]
     records: list[LoadRecord] = field(default_factory=list)
-    _loaded: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
-    _failed: dict[tuple[str, str, str, str], ModelUnavailable] = field(default_factory=dict)
+    _loaded: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    _failed: dict[tuple[str, ...], ModelUnavailable] = field(default_factory=dict)
 
-    def get(self, spec: ModelSpec, target: Target) -> Any:
-        key = (spec.id, spec.revision, target.device, target.dtype)
+    def get(self, spec: ModelSpec, target: Target, task: str) -> Any:
+        """The model loaded by ``task``'s adapter (a tokenizer alone, a pipeline, ...)."""
+        key = (task, spec.id, spec.revision, target.device, target.dtype)
         if key in self._loaded:
             return self._loaded[key]
         if key in self._failed:
             raise self._failed[key]
         try:
-            loaded, record = resolve_and_load(spec, target, self.model_map, self.loaders[spec.task])
+            loaded, record = resolve_and_load(spec, target, self.model_map, self.loaders[task], task)
         except ModelUnavailable as error:
             self._failed[key] = error
-            self.records.append(LoadRecord(spec=spec, target=target, error=str(error)))
+            self.records.append(LoadRecord(spec=spec, target=target, task=task, error=str(error)))
             raise
         self._loaded[key] = loaded
         self.records.append(record)
         return loaded
 
-    def record_for(self, spec: ModelSpec, target: Target) -> LoadRecord | None:
+    def record_for(self, spec: ModelSpec, target: Target, task: str) -> LoadRecord | None:
         for record in self.records:
-            if record.spec == spec and record.target == target:
+            if record.spec == spec and record.target == target and record.task == task:
                 return record
         return None

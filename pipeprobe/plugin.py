@@ -133,7 +133,7 @@ def probe_output(probe: Probe, probe_runner: ProbeRunner, request: pytest.Fixtur
         if request.config.getoption("require_models"):
             pytest.fail(f"{error} (--require-models)", pytrace=False)
         pytest.skip(str(error))
-    record = probe_runner.cache.record_for(spec, probe_runner.target)
+    record = probe_runner.cache.record_for(spec, probe_runner.target, probe.task)
     request.node.user_properties.append((MODEL_PROPERTY, record.describe() if record else spec.key))
     request.node.user_properties.append(("pipeprobe_output", json.dumps(output.value, ensure_ascii=False)))
     request.node.user_properties.append(("pipeprobe_inference_s", round(output.seconds, 4)))

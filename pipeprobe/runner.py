@@ -68,7 +68,7 @@ class ProbeRunner:
 
     def provenance(self, probe: Probe) -> dict[str, Any]:
         spec = self.spec_for(probe)
-        record = self.cache.record_for(spec, self.target)
+        record = self.cache.record_for(spec, self.target, probe.task)
         return {
             "source": f"pipeprobe run, model from {record.source if record else 'unknown'}",
             **library_versions(),
@@ -81,7 +81,7 @@ class ProbeRunner:
         members = [probe]
         if probe.batch:
             members = [other for other in self.probes[probe.suite] if other.batch == probe.batch]
-        loaded = self.cache.get(self.spec_for(probe), self.target)
+        loaded = self.cache.get(self.spec_for(probe), self.target, probe.task)
         started = time.perf_counter()
         values = adapter_for(probe.task).run(loaded, [member.input for member in members], probe.params)
         seconds = time.perf_counter() - started

@@ -28,7 +28,9 @@ def test_update_writes_baselines_then_a_second_run_matches_every_one(project, ss
     outcomes = update.parseoutcomes()
     assert outcomes.get("skipped", 0) == 0, update.stdout.str()
     assert "error" not in outcomes and "errors" not in outcomes
-    update.stdout.fnmatch_lines(["*loaded distilbert/*@714eb0f on cpu/float32: loaded from model map*"])
+    update.stdout.fnmatch_lines(
+        ["*loaded distilbert/*@714eb0f on cpu/float32 (text-classification): loaded from model map*"]
+    )
 
     written = sorted((project.path / SNAPSHOTS).glob("*.json"))
     assert len(written) == PROBES
