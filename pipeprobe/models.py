@@ -40,6 +40,7 @@ class ModelSpec:
     revision: str
     task: str
     note: str = ""
+    gguf_file: str | None = None
 
     @property
     def key(self) -> str:
@@ -53,10 +54,15 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class MapEntry:
-    """A model map entry: a local folder, optionally a GGUF file inside it."""
+    """A model map entry: a local folder, optionally a GGUF file inside it.
+
+    ``tokenizer_only``: the folder supplies this model's tokenizer and nothing else, so only
+    tokenizer probes use it (e.g. bert-base-uncased's vocabulary, which all-MiniLM-L6-v2 carries).
+    """
 
     path: Path
     gguf_file: str | None = None
+    tokenizer_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,18 @@ def _map_entry(path: Path, model_id: str, value: Any) -> MapEntry:
         raise ModelMapError(
             f"model map {path}: entry {model_id!r} must be a folder path or a table with 'path'"
         )
+    unknown = sorted(set(value) - {"path", "gguf_file", "tokenizer_only"})
+    if unknown:
+        raise ModelMapError(f"model map {path}: entry {model_id!r} has unknown key(s) {', '.join(unknown)}")
+    gguf_file, tokenizer_only = value.get("gguf_file"), value.get("tokenizer_only", False)
+    if gguf_file is not None and not isinstance(gguf_file, str):
+        raise ModelMapError(f"model map {path}: entry {model_id!r}: 'gguf_file' must be a file name")
+    if not isinstance(tokenizer_only, bool):
+        raise ModelMapError(f"model map {path}: entry {model_id!r}: 'tokenizer_only' must be true or false")
     folder = Path(value["path"]).expanduser()
     if not folder.is_absolute():
         folder = path.parent / folder
-    return MapEntry(path=folder.resolve(), gguf_file=value.get("gguf_file"))
+    return MapEntry(path=folder.resolve(), gguf_file=gguf_file, tokenizer_only=tokenizer_only)
 
 
 def model_map_path(option: str | None) -> Path | None:
@@ -114,10 +128,14 @@ def load_registry(path: Path) -> dict[str, ModelSpec]:
             revision=str(entry["revision"]),
             task=str(entry["task"]),
             note=str(entry.get("note", "")),
+            gguf_file=entry.get("gguf_file"),
         )
         for model_id, entry in models.items()
     }
 
+
+# Tasks that need a model's tokenizer alone: a tokenizer-only model map entry serves them.
+TOKENIZER_TASKS = frozenset({"tokenizer"})
 
 Loader = Callable[[str, str | None, Target, bool, str | None], Any]
 
@@ -173,7 +191,11 @@ def resolve_and_load(
     reasons: list[str] = []
     started = time.perf_counter()
     entry = model_map.entries.get(spec.id)
-    if entry is not None:
+    if entry is not None and entry.tokenizer_only and task not in TOKENIZER_TASKS:
+        reasons.append(
+            f"the model map supplies only its tokenizer ({entry.path}), and {task or 'this task'} needs the model"
+        )
+    elif entry is not None:
         if not entry.path.is_dir():
             reasons.append(f"model map {model_map.source} points to missing folder {entry.path}")
         else:
@@ -186,7 +208,7 @@ def resolve_and_load(
     else:
         reasons.append("not in the model map" if model_map.source else "no model map given")
     try:
-        loaded = loader(spec.id, spec.revision, target, True, None)
+        loaded = loader(spec.id, spec.revision, target, True, spec.gguf_file)
     except Exception:  # noqa: BLE001 - transformers says "couldn't connect" even offline
         from huggingface_hub import constants
 
@@ -200,7 +222,7 @@ def resolve_and_load(
         reasons.append(f"hub not tried: {unreachable}")
     else:
         try:
-            loaded = loader(spec.id, spec.revision, target, False, None)
+            loaded = loader(spec.id, spec.revision, target, False, spec.gguf_file)
         except Exception as error:  # noqa: BLE001
             reasons.append(f"hub unreachable or refused ({_brief(error)})")
         else:
@@ -252,3 +274,67 @@ class ModelCache:
             if record.spec == spec and record.target == target and record.task == task:
                 return record
         return None
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a model would load from now (without loading it), or why it can't."""
+
+    source: str  # "model map", "HF cache", "hub" or "unavailable"
+    detail: str
+
+    @property
+    def available(self) -> bool:
+        return self.source != "unavailable"
+
+    def describe(self) -> str:
+        return f"{self.source}: {self.detail}" if self.detail else self.source
+
+
+def cached_snapshot(spec: ModelSpec) -> Path | None:
+    """The local HF cache's snapshot of ``spec`` at its revision (a branch or a commit prefix), if any."""
+    from huggingface_hub import constants
+
+    repo = Path(constants.HF_HUB_CACHE) / f"models--{spec.id.replace('/', '--')}"
+    ref = repo / "refs" / spec.revision
+    commit = ref.read_text(encoding="utf-8").strip() if ref.is_file() else spec.revision
+    snapshots = repo / "snapshots"
+    if len(commit) < 7 or not snapshots.is_dir():
+        return None
+    wanted = [spec.gguf_file] if spec.gguf_file else ["config.json", "tokenizer_config.json"]
+    for snapshot in sorted(snapshots.iterdir()):
+        if snapshot.name.startswith(commit) and any((snapshot / name).exists() for name in wanted):
+            return snapshot
+    return None
+
+
+def locate(spec: ModelSpec, model_map: ModelMap, tokenizer_only_ok: bool = False) -> Location:
+    """Where ``resolve_and_load`` would find ``spec`` (map, HF cache, hub), checked without loading.
+
+    ``tokenizer_only_ok``: the asker needs the tokenizer alone, so a tokenizer-only map entry serves.
+    """
+    reasons: list[str] = []
+    entry = model_map.entries.get(spec.id)
+    if entry is None:
+        reasons.append("not in the model map" if model_map.source else "no model map given")
+    elif not entry.path.is_dir():
+        reasons.append(f"model map points to missing folder {entry.path}")
+    elif entry.gguf_file and not (entry.path / entry.gguf_file).is_file():
+        reasons.append(f"model map: {entry.gguf_file} missing in {entry.path}")
+    elif entry.tokenizer_only and not tokenizer_only_ok:
+        reasons.append(f"model map supplies only its tokenizer ({entry.path})")
+    else:
+        what = f"{entry.path}/{entry.gguf_file}" if entry.gguf_file else str(entry.path)
+        return Location("model map", what + (" (tokenizer only)" if entry.tokenizer_only else ""))
+    snapshot = cached_snapshot(spec)
+    if snapshot is not None:
+        return Location("HF cache", str(snapshot))
+    reasons.append("not in the local HF cache")
+    if hub_offline():
+        reasons.append("hub not tried (HF_HUB_OFFLINE is set)")
+    else:
+        unreachable = hub_unreachable_reason()
+        if unreachable is None:
+            return Location("hub", "reachable; loads will download it (or run `pipeprobe models fetch`)")
+        reasons.append(unreachable)
+    return Location("unavailable", "; ".join(reasons))

@@ -15,6 +15,7 @@ from pipeprobe.models import ModelMap, ModelMapError, ModelUnavailable, load_reg
 from pipeprobe.runner import ProbeRunner
 from pipeprobe.snapshots import ProbeSnapshotExtension
 from pipeprobe.tasks import adapter_for
+from pipeprobe.tasks.media import MediaUnavailable, set_media_dir
 
 RUNNER_KEY = pytest.StashKey[ProbeRunner]()
 MODEL_PROPERTY = "pipeprobe_model"
@@ -55,6 +56,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--require-models", action="store_true",
         help="a model that can't be had is an error, not a skip (nightly CI)",
     )
+    group.addoption(
+        "--drift-report", default=None, metavar="DIR",
+        help="write drift.json, drift.html and drift.png (each probe's delta against its tolerance) into DIR",
+    )
     parser.addini("pipeprobe_fixtures", "folder of probe files and models.yaml", default="fixtures")
     parser.addini("pipeprobe_snapshots", "folder of baseline snapshots", default="snapshots")
 
@@ -62,8 +67,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-    config.addinivalue_line("filterwarnings", "ignore:.*Can not relate snapshot")
+    config.addinivalue_line("filterwarnings", "ignore:(?s).*Can not relate snapshot")
     fixtures = config.rootpath / config.getini("pipeprobe_fixtures")
+    set_media_dir(fixtures / "media")
     try:
         target = resolve_target(config.getoption("device"), config.getoption("dtype"))
         model_map = ModelMap.load(model_map_path(config.getoption("model_map")))
@@ -74,6 +80,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
     config.pluginmanager.register(SessionReport(config), "pipeprobe-session-report")
+    from pipeprobe import drift_plugin, html_report
+
+    if drift_plugin.wants_probe_data(config):
+        config.pluginmanager.register(drift_plugin.DriftCollector(config, config.stash[RUNNER_KEY]), "pipeprobe-drift")
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(html_report.HtmlReport(config), "pipeprobe-html")
 
 
 def _check_models_pinned(probes: dict[str, list[Probe]], registry: dict) -> None:
@@ -133,10 +145,13 @@ def probe_output(probe: Probe, probe_runner: ProbeRunner, request: pytest.Fixtur
         if request.config.getoption("require_models"):
             pytest.fail(f"{error} (--require-models)", pytrace=False)
         pytest.skip(str(error))
+    except MediaUnavailable as error:  # a local copy of the notes' image or audio is missing
+        pytest.skip(str(error))
     record = probe_runner.cache.record_for(spec, probe_runner.target, probe.task)
     request.node.user_properties.append((MODEL_PROPERTY, record.describe() if record else spec.key))
     request.node.user_properties.append(("pipeprobe_output", json.dumps(output.value, ensure_ascii=False)))
     request.node.user_properties.append(("pipeprobe_inference_s", round(output.seconds, 4)))
+    request.node.user_properties.append(("pipeprobe_load_s", round(record.seconds, 4) if record else 0.0))
     return output.value
 
 

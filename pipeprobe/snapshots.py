@@ -36,12 +36,20 @@ def parse_snapshot(text: str) -> dict[str, Any]:
 
 
 def tolerance_between(current: Tolerance, baseline: dict[str, Any]) -> Tolerance:
-    """Compare two runs with the looser of their two tiers."""
+    """Compare two runs with the looser of their two tiers, and of the baseline's own bound.
+
+    A baseline may carry ``tolerance: {abs, rel, why}`` when its values are less precise than
+    its tier (the notes printed some logits to 4 decimals); a re-recorded baseline drops it.
+    """
     provenance = baseline.get("provenance") or {}
     device, dtype = provenance.get("device"), provenance.get("dtype")
-    if not device or not dtype:
-        return current
-    return current.loosest(tier_for(str(device), str(dtype)))
+    if device and dtype:
+        current = current.loosest(tier_for(str(device), str(dtype)))
+    own = baseline.get("tolerance")
+    if isinstance(own, dict):
+        tier = f"baseline's own: {own['why']}" if own.get("why") else "baseline's own"
+        current = current.loosest(Tolerance(abs=float(own.get("abs", 0.0)), rel=float(own.get("rel", 0.0)), tier=tier))
+    return current
 
 
 class ProbeSnapshotExtension(JSONSnapshotExtension):

@@ -1,0 +1,129 @@
+"""Sentence embeddings from an encoder (all-MiniLM-L6-v2): mean pooling over the attention mask.
+
+What a probe checks is chosen by ``params.check``:
+
+- ``embed`` (default): per sentence ``{"dim", "norm", "head"}``: the mean-pooled vector's
+  size, its L2 norm before normalisation and its first ``head`` values (default 5).
+- ``shape``: the inputs as one padded batch: ``{"last_hidden_state": [batch, tokens, hidden]}``.
+- ``similarity``: input ``{query, candidates}``: cosine similarity of the normalised
+  embeddings, ``{"scores", "order"}`` (candidate indices, most similar first).
+- ``padding``: the inputs as one padded batch, with and without the attention mask, against
+  each sentence alone: ``{"padded", "with_mask_max_diff", "without_mask_max_diff"}``.
+- ``truncation``: input ``{text, repeat?, times?, suffix?}`` built into one long text;
+  ``{"tokens", "last_hidden_state"}`` with ``truncation: true``, else ``{"tokens", "error"}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipeprobe.devices import Target
+from pipeprobe.gguf_cache import local_source
+from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.judging import judge_fields
+
+
+@dataclass
+class Encoder:
+    model: Any
+    tokenizer: Any
+
+
+def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Encoder:
+    from transformers import AutoModel, AutoTokenizer
+
+    location, revision = local_source(location, revision, local_only, gguf_file)
+    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
+    return Encoder(model=load_model(AutoModel, location, revision, target, local_only), tokenizer=tokenizer)
+
+
+def run(encoder: Encoder, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
+    check = params.get("check", "embed")
+    if check == "embed":
+        return [_embed(encoder, text, int(params.get("head", 5))) for text in inputs]
+    if check == "shape":
+        return [{"last_hidden_state": _hidden(encoder, list(item))[0].shape_list} for item in inputs]
+    if check == "similarity":
+        return [_similarity(encoder, item) for item in inputs]
+    if check == "padding":
+        return [_padding(encoder, list(item)) for item in inputs]
+    if check == "truncation":
+        return [_truncation(encoder, item, bool(params.get("truncation", False))) for item in inputs]
+    raise ValueError(f"unknown embeddings check {check!r}")
+
+
+def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
+    return judge_fields(expect, output)
+
+
+@dataclass
+class _Hidden:
+    states: Any
+    mask: Any
+
+    @property
+    def shape_list(self) -> list[int]:
+        return [int(size) for size in self.states.shape]
+
+
+def _hidden(encoder: Encoder, texts: list[str], use_mask: bool = True) -> tuple[_Hidden, Any]:
+    import torch
+
+    batch = encoder.tokenizer(texts, padding=True, return_tensors="pt").to(encoder.model.device)
+    arguments = dict(batch)
+    if not use_mask:
+        arguments.pop("attention_mask")
+    with torch.no_grad():
+        states = encoder.model(**arguments).last_hidden_state.float()
+    return _Hidden(states=states, mask=batch["attention_mask"]), batch
+
+
+def _mean_pool(hidden: _Hidden) -> Any:
+    weights = hidden.mask.unsqueeze(-1).to(hidden.states.dtype)
+    return (hidden.states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+
+
+def _pooled(encoder: Encoder, texts: list[str]) -> Any:
+    return _mean_pool(_hidden(encoder, texts)[0])
+
+
+def _embed(encoder: Encoder, text: str, head: int) -> dict[str, Any]:
+    vector = _pooled(encoder, [text])[0]
+    return {"dim": int(vector.shape[0]), "norm": float(vector.norm()), "head": [float(v) for v in vector[:head]]}
+
+
+def _similarity(encoder: Encoder, item: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    vectors = torch.nn.functional.normalize(_pooled(encoder, [item["query"], *item["candidates"]]), dim=-1)
+    scores = [float(score) for score in vectors[1:] @ vectors[0]]
+    return {"scores": scores, "order": sorted(range(len(scores)), key=lambda index: -scores[index])}
+
+
+def _padding(encoder: Encoder, texts: list[str]) -> dict[str, Any]:
+    """How far each padded-batch embedding is from the sentence's own, with and without the mask."""
+    alone = [_pooled(encoder, [text])[0] for text in texts]
+    masked, batch = _hidden(encoder, texts)
+    unmasked, _ = _hidden(encoder, texts, use_mask=False)
+    unmasked.mask = masked.mask  # pool over the real tokens in both cases: only attention differs
+    with_mask, without_mask = _mean_pool(masked), _mean_pool(unmasked)
+    return {
+        "padded": [int(count) for count in (batch["attention_mask"] == 0).sum(dim=1)],
+        "with_mask_max_diff": max(float((with_mask[i] - alone[i]).abs().max()) for i in range(len(texts))),
+        "without_mask_max_diff": max(float((without_mask[i] - alone[i]).abs().max()) for i in range(len(texts))),
+    }
+
+
+def _truncation(encoder: Encoder, item: dict[str, Any], truncation: bool) -> dict[str, Any]:
+    import torch
+
+    text = " ".join([item["text"], *[item.get("repeat", "")] * int(item.get("times", 0)), item.get("suffix", "")])
+    batch = encoder.tokenizer(" ".join(text.split()), truncation=truncation, return_tensors="pt")
+    tokens = int(batch["input_ids"].shape[1])
+    try:
+        with torch.no_grad():
+            states = encoder.model(**batch.to(encoder.model.device)).last_hidden_state
+    except (IndexError, RuntimeError) as error:
+        return {"tokens": tokens, "error": type(error).__name__}
+    return {"tokens": tokens, "last_hidden_state": [int(size) for size in states.shape]}

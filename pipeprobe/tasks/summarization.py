@@ -1,0 +1,25 @@
+"""Summarization, as 4.x's ``pipeline("summarization")`` did it (removed in transformers 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeprobe.devices import Target
+from pipeprobe.tasks import text2text
+
+
+def load(
+    location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None
+) -> text2text.Seq2Seq:
+    return text2text.load(location, revision, target, local_only, "summarization")
+
+
+def run(loaded: text2text.Seq2Seq, inputs: list[str], params: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"summary_text": text} for text in text2text.generate(loaded, inputs, params)]
+
+
+def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
+    """``mentions``: phrases a person expects the summary to keep."""
+    summary = output["summary_text"]
+    missing = [phrase for phrase in expect.get("mentions", []) if phrase.lower() not in summary.lower()]
+    return [f"expected the summary to mention {missing}, got {summary!r}"] if missing else []

@@ -1,0 +1,54 @@
+"""NER and POS: the ``token-classification`` pipeline with ``aggregation_strategy``.
+
+The notes passed ``grouped_entities=True``, which transformers 5 removed; it meant
+``aggregation_strategy="simple"`` (set in the probe file's params), which both 4.57 and 5.x take.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from pipeprobe.devices import Target
+from pipeprobe.tasks.common import load_model, pretrained_kwargs
+
+
+def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+
+    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
+    model = load_model(AutoModelForTokenClassification, location, revision, target, local_only)
+    return pipeline("token-classification", model=model, tokenizer=tokenizer, device=model.device)
+
+
+def run(tagger: Any, inputs: list[str], params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """One call per input; each group (or token) with plain floats for scores and ints for offsets."""
+    if "grouped_entities" in params:
+        raise ValueError("grouped_entities was removed in transformers 5: use aggregation_strategy: simple")
+    return [[plain(group) for group in tagger(text, **params)] for text in inputs]
+
+
+def plain(group: dict[str, Any]) -> dict[str, Any]:
+    """numpy scalars (np.float32 scores, np.int64 offsets) as Python floats and ints."""
+    result: dict[str, Any] = {}
+    for key, value in group.items():
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            result[key] = int(value)
+        elif isinstance(value, numbers.Real):
+            result[key] = float(value)
+        else:
+            result[key] = value
+    return result
+
+
+def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
+    """The groups a person expects, in order: each {entity_group, word} (scores and offsets are the baseline's)."""
+    wanted = [(group["entity_group"], group["word"]) for group in expect["entities"]]
+    got = [(group.get("entity_group", group.get("entity")), group["word"]) for group in output]
+    if got != wanted:
+        return [f"expected {_show(wanted)}, got {_show(got)}"]
+    return []
+
+
+def _show(groups: list[tuple[str, str]]) -> str:
+    return "[" + ", ".join(f"{tag} {word!r}" for tag, word in groups) + "]"

@@ -1,0 +1,24 @@
+"""Translation, as 4.x's ``pipeline("translation", model=...)`` did it (removed in transformers 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeprobe.devices import Target
+from pipeprobe.tasks import text2text
+
+
+def load(
+    location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None
+) -> text2text.Seq2Seq:
+    return text2text.load(location, revision, target, local_only, "translation")
+
+
+def run(loaded: text2text.Seq2Seq, inputs: list[str], params: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"translation_text": text} for text in text2text.generate(loaded, inputs, params)]
+
+
+def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
+    """``text``: the translation a person expects, exactly."""
+    got = output["translation_text"]
+    return [] if got == expect["text"] else [f"expected {expect['text']!r}, got {got!r}"]

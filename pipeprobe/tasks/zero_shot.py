@@ -1,0 +1,42 @@
+"""Zero-shot classification: the ``zero-shot-classification`` pipeline (an NLI model), as the notes called it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeprobe.devices import Target
+from pipeprobe.tasks.common import load_model, pretrained_kwargs
+
+INPUT_KEYS = ("sequence", "candidate_labels")
+
+
+def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
+    model = load_model(AutoModelForSequenceClassification, location, revision, target, local_only)
+    return pipeline("zero-shot-classification", model=model, tokenizer=tokenizer, device=model.device)
+
+
+def run(classifier: Any, inputs: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """One call per input (each has its own candidate labels); the whole ranking with every score.
+
+    The pipeline's ``sequence`` echoes the input, which the baseline keeps as ``input``.
+    """
+    results = []
+    for item in inputs:
+        if not isinstance(item, dict) or set(item) != set(INPUT_KEYS):
+            raise ValueError(f"a zero-shot input is a mapping with {' and '.join(INPUT_KEYS)}, not {item!r}")
+        result = classifier(item["sequence"], candidate_labels=list(item["candidate_labels"]), **params)
+        results.append({"labels": list(result["labels"]), "scores": [float(score) for score in result["scores"]]})
+    return results
+
+
+def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
+    """The label a person wanted must rank first."""
+    top = output["labels"][0]
+    if top != expect["label"]:
+        pairs = zip(output["labels"], output["scores"], strict=True)
+        ranking = ", ".join(f"{label} {score:.4f}" for label, score in pairs)
+        return [f"expected top label {expect['label']!r}, got {top!r} (ranking: {ranking})"]
+    return []

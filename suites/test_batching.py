@@ -1,0 +1,13 @@
+"""Batching (Modulo 5): batch dimension, identical rows, padding with and without mask, long inputs."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "batching"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

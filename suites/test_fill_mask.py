@@ -1,0 +1,13 @@
+"""Fill-mask: the course example and the exercise of the notes ("4º Transformer")."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "fill_mask"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

@@ -1,0 +1,13 @@
+"""Image classification ("9º Transformer"): the course's cat photo and the notes' pool photo."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "image_classification"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

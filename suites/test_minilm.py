@@ -1,0 +1,16 @@
+"""Beyond the notes: all-MiniLM-L6-v2 (from PyPI): shapes, pooled embeddings, similarity, padding, truncation."""
+
+import pytest
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "minilm"
+pytestmark = pytest.mark.beyond_notes
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

@@ -1,0 +1,13 @@
+"""Named-entity recognition: the course example and the exercise of the notes ("5º Transformer")."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "ner"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

@@ -1,0 +1,13 @@
+"""Part-of-speech tagging: the POS exercise of the notes ("5º Transformer", Teste 1)."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "pos"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

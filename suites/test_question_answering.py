@@ -1,0 +1,13 @@
+"""Question answering ("6º Transformer"): span decoding as the 4.x pipeline did it."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "question_answering"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

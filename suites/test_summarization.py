@@ -1,0 +1,13 @@
+"""Summarization ("7º Transformer"): the course text and the recorded summary."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "summarization"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

@@ -1,0 +1,13 @@
+"""Text generation: the notes' section 3 (sampled: structure, not text, is checked)."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "text_generation"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

@@ -1,0 +1,13 @@
+"""Tokenizers below the pipeline: the notes' Modulo 2 Fase 1, Modulos 3, 4 and 5."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "tokenizer"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

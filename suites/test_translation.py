@@ -1,0 +1,13 @@
+"""Translation ("8º Transformer"): French to English and English to Portuguese."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "translation"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record

@@ -1,0 +1,13 @@
+"""Zero-shot classification: every try of the notes ("2º Transformer")."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "zero_shot"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record
