@@ -211,11 +211,15 @@ def captured_warnings() -> Iterator[list[str]]:
         clear()
     handler = Collect(level=logging.WARNING)
     library = logging.getLogger("transformers")
+    level = library.level
+    if library.getEffectiveLevel() > logging.WARNING:  # e.g. TRANSFORMERS_VERBOSITY=error
+        library.setLevel(logging.WARNING)
     library.addHandler(handler)
     try:
         yield messages
     finally:
         library.removeHandler(handler)
+        library.setLevel(level)
 
 
 # Judging ----------------------------------------------------------------------------------
