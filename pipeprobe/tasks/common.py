@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pipeprobe.devices import Target
+
+
+@dataclass(frozen=True)
+class ModelWithTokenizer:
+    """A model and the tokenizer saved beside it: what adapters that drive the model by hand load."""
+
+    tokenizer: Any
+    model: Any
+
+    @property
+    def device(self) -> Any:
+        return self.model.device
 
 
 def pretrained_kwargs(revision: str | None, local_only: bool) -> dict[str, Any]:
@@ -21,3 +34,13 @@ def load_model(auto_class: Any, location: str, revision: str | None, target: Tar
         location, dtype=target.torch_dtype(), **pretrained_kwargs(revision, local_only)
     )
     return model.to(target.device).eval()
+
+
+def load_with_tokenizer(
+    auto_class: Any, location: str, revision: str | None, target: Target, local_only: bool
+) -> ModelWithTokenizer:
+    """The tokenizer and the model (via ``load_model``) from one location."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
+    return ModelWithTokenizer(tokenizer=tokenizer, model=load_model(auto_class, location, revision, target, local_only))

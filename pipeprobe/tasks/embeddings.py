@@ -20,22 +20,16 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.gguf_cache import local_source
-from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.common import ModelWithTokenizer as Encoder
+from pipeprobe.tasks.common import load_with_tokenizer
 from pipeprobe.tasks.judging import judge_fields
 
 
-@dataclass
-class Encoder:
-    model: Any
-    tokenizer: Any
-
-
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Encoder:
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
     location, revision = local_source(location, revision, local_only, gguf_file)
-    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-    return Encoder(model=load_model(AutoModel, location, revision, target, local_only), tokenizer=tokenizer)
+    return load_with_tokenizer(AutoModel, location, revision, target, local_only)
 
 
 def run(encoder: Encoder, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,38 +18,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
+from pipeprobe.tasks.common import load_with_tokenizer, pretrained_kwargs
 
 PAD = "<pad>"
 ABSENT = "<absent>"
 MATCH_TOLERANCE = 1e-4
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """A tokenizer and a model (with its sequence-classification head when it was trained with one)."""
-
-    tokenizer: Any
-    model: Any
-
-    @property
-    def device(self) -> Any:
-        return self.model.device
-
-
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Loaded:
-    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+    """The tokenizer and the model, with its sequence-classification head when it was trained with one."""
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
-    kwargs = pretrained_kwargs(revision, local_only)
-    config = AutoConfig.from_pretrained(location, **kwargs)
+    config = AutoConfig.from_pretrained(location, **pretrained_kwargs(revision, local_only))
     has_head = any(name.endswith("ForSequenceClassification") for name in config.architectures or [])
-    model = load_model(AutoModelForSequenceClassification if has_head else AutoModel, location, revision, target,
-                       local_only)
-    return Loaded(tokenizer=AutoTokenizer.from_pretrained(location, **kwargs), model=model)
+    auto_class = AutoModelForSequenceClassification if has_head else AutoModel
+    return load_with_tokenizer(auto_class, location, revision, target, local_only)
 
 
 def run(loaded: Loaded, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,30 +13,24 @@ their scores, as the pipeline did.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from pipeprobe.devices import Target
-from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
+from pipeprobe.tasks.common import load_with_tokenizer
 
 DEFAULTS = {"top_k": 1, "max_answer_len": 15, "align_to_words": True, "handle_impossible_answer": False}
 
 
-@dataclass(frozen=True)
-class Loaded:
-    tokenizer: Any
-    model: Any
-
-
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Loaded:
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoModelForQuestionAnswering
 
-    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-    if not tokenizer.is_fast:
+    loaded = load_with_tokenizer(AutoModelForQuestionAnswering, location, revision, target, local_only)
+    if not loaded.tokenizer.is_fast:
         raise ValueError(f"{location}: question answering needs a fast tokenizer (character offsets)")
-    return Loaded(tokenizer, load_model(AutoModelForQuestionAnswering, location, revision, target, local_only))
+    return loaded
 
 
 def run(loaded: Loaded, inputs: list[dict[str, str]], params: dict[str, Any]) -> list[Any]:

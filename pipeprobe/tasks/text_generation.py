@@ -17,30 +17,22 @@ checks is chosen by its params:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.gguf_cache import local_source
-from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.common import ModelWithTokenizer as Generator
+from pipeprobe.tasks.common import load_with_tokenizer
 from pipeprobe.tasks.judging import judge_fields
 
 _GENERATE_KEYS = {"max_new_tokens", "max_length", "num_return_sequences", "do_sample", "temperature", "top_k", "top_p"}
 
 
-@dataclass
-class Generator:
-    model: Any
-    tokenizer: Any
-
-
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Generator:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     location, revision = local_source(location, revision, local_only, gguf_file)
-    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-    model = load_model(AutoModelForCausalLM, location, revision, target, local_only)
-    return Generator(model=model, tokenizer=tokenizer)
+    return load_with_tokenizer(AutoModelForCausalLM, location, revision, target, local_only)
 
 
 def run(generator: Generator, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
