@@ -10,7 +10,7 @@ import yaml
 
 VERDICTS = ("aprovado", "reprovado")
 LANGUAGES = ("en", "pt", "fr")
-_FILE_KEYS = {"suite", "task", "marker", "model", "params", "probes"}
+_FILE_KEYS = {"suite", "task", "marker", "markers", "model", "params", "probes"}
 _PROBE_KEYS = {
     "id", "source", "lang", "input", "params", "batch", "expect", "verdict",
     "note", "doubtful", "recorded", "model",
@@ -51,6 +51,7 @@ class Probe:
     recorded: bool = True
     batch: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    extra_markers: tuple[str, ...] = ()
 
     @property
     def known_weakness(self) -> bool:
@@ -60,6 +61,11 @@ class Probe:
     @property
     def lang_marker(self) -> str:
         return f"lang_{self.lang}"
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """Every marker the probe carries: its task's, its language's, and the file's extras."""
+        return (self.marker, self.lang_marker, *self.extra_markers)
 
 
 def load_suite(path: Path) -> list[Probe]:
@@ -76,9 +82,12 @@ def load_suite(path: Path) -> list[Probe]:
             raise CatalogueError(f"{path}: missing top-level key {key!r}")
     if not isinstance(document["probes"], list) or not document["probes"]:
         raise CatalogueError(f"{path}: 'probes' must be a non-empty list")
+    extra_markers = document.get("markers") or []
+    if not isinstance(extra_markers, list) or not all(isinstance(name, str) for name in extra_markers):
+        raise CatalogueError(f"{path}: 'markers' must be a list of marker names")
     file_params = document.get("params") or {}
     probes = [
-        _probe(path, document, index, entry, file_params)
+        _probe(path, document, index, entry, file_params, tuple(extra_markers))
         for index, entry in enumerate(document["probes"], start=1)
     ]
     seen: set[str] = set()
@@ -103,7 +112,9 @@ def load_catalogue(directory: Path) -> dict[str, list[Probe]]:
     return suites
 
 
-def _probe(path: Path, document: dict, index: int, entry: Any, file_params: dict) -> Probe:
+def _probe(
+    path: Path, document: dict, index: int, entry: Any, file_params: dict, extra_markers: tuple[str, ...]
+) -> Probe:
     where = f"{path}: probe #{index}"
     if not isinstance(entry, dict):
         raise CatalogueError(f"{where}: expected a mapping")
@@ -140,6 +151,7 @@ def _probe(path: Path, document: dict, index: int, entry: Any, file_params: dict
         recorded=bool(entry.get("recorded", True)),
         batch=entry.get("batch"),
         params=params,
+        extra_markers=extra_markers,
     )
 
 

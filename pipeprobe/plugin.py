@@ -11,6 +11,7 @@ import pytest
 from pipeprobe.catalogue import CatalogueError, Probe, load_catalogue
 from pipeprobe.compare import tier_for
 from pipeprobe.devices import DeviceError, device_name, resolve_target
+from pipeprobe.model_lock import LockFileError
 from pipeprobe.models import ModelMap, ModelMapError, ModelUnavailable, load_registry, model_map_path
 from pipeprobe.runner import ProbeRunner
 from pipeprobe.snapshots import ProbeSnapshotExtension
@@ -76,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
         probes = load_catalogue(fixtures) if fixtures.is_dir() else {}
         registry = load_registry(fixtures / "models.yaml")
         _check_models_pinned(probes, registry)
-    except (DeviceError, ModelMapError, CatalogueError) as error:
+    except (DeviceError, ModelMapError, CatalogueError, LockFileError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
     config.pluginmanager.register(SessionReport(config), "pipeprobe-session-report")
@@ -91,6 +92,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def _check_models_pinned(probes: dict[str, list[Probe]], registry: dict) -> None:
     for suite in probes.values():
         for probe in suite:
+            unknown = [name for name in probe.markers if name not in MARKERS]
+            if unknown:
+                raise CatalogueError(
+                    f"probe {probe.suite}/{probe.id} carries unregistered marker(s) {', '.join(unknown)}; "
+                    f"known: {', '.join(sorted(MARKERS))}"
+                )
             if probe.model not in registry:
                 raise CatalogueError(
                     f"probe {probe.suite}/{probe.id} names model {probe.model!r}, "
@@ -115,11 +122,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _marks(probe: Probe, runner: ProbeRunner, judged: bool) -> list[pytest.MarkDecorator]:
-    marks = [
-        getattr(pytest.mark, probe.marker),
-        getattr(pytest.mark, probe.lang_marker),
-        pytest.mark.xdist_group(runner.spec_for(probe).key),
-    ]
+    marks = [getattr(pytest.mark, name) for name in probe.markers]
+    marks.append(pytest.mark.xdist_group(runner.spec_for(probe).key))
     if judged and probe.known_weakness:
         reason = f"known weakness, notes {probe.source.describe()}: {probe.note or 'reprovado'}"
         if probe.doubtful:

@@ -1,11 +1,8 @@
 """Beyond the notes: all-MiniLM-L6-v2 (from PyPI): shapes, pooled embeddings, similarity, padding, truncation."""
 
-import pytest
-
 from pipeprobe.plugin import assert_expected
 
 SUITE = "minilm"
-pytestmark = pytest.mark.beyond_notes
 
 
 def test_expectation(probe, probe_output):

@@ -1,11 +1,8 @@
 """Beyond the notes: SmolLM2-135M-Instruct (GGUF from PyPI): greedy text, sampling, chat, padding."""
 
-import pytest
-
 from pipeprobe.plugin import assert_expected
 
 SUITE = "smollm2"
-pytestmark = pytest.mark.beyond_notes
 
 
 def test_expectation(probe, probe_output):

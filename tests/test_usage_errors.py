@@ -38,6 +38,7 @@ probes:
         (GOOD + "    colour: blue\n", "unknown key(s) colour"),
         (GOOD + GOOD.split("probes:\n", 1)[1], "probe id 'one' appears twice"),
         ("!!python/object/apply:os.system ['true']", "not a readable YAML probe file"),
+        ("markers: beyond_notes\n" + GOOD, "'markers' must be a list of marker names"),
     ],
 )
 def test_a_malformed_probe_file_is_named_with_what_is_wrong(tmp_path, text, message):
@@ -48,6 +49,13 @@ def test_a_malformed_probe_file_is_named_with_what_is_wrong(tmp_path, text, mess
     assert message in str(caught.value)
     assert str(path) in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_file_may_add_markers_to_every_probe(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text("markers: [beyond_notes]\n" + GOOD)
+    (probe,) = load_suite(path)
+    assert probe.markers == ("sentiment", "lang_en", "beyond_notes")
 
 
 @pytest.mark.parametrize(
@@ -95,6 +103,12 @@ def test_usage_errors_exit_4_with_one_line(project):
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         result.stderr.fnmatch_lines([message])
         assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+    sentiment = project.path / "fixtures" / "sentiment.yaml"
+    sentiment.write_text("markers: [nightly_only]\n" + sentiment.read_text())
+    unregistered = run(project, "--co")
+    assert unregistered.ret == pytest.ExitCode.USAGE_ERROR
+    unregistered.stderr.fnmatch_lines(["ERROR: probe sentiment/teste-01 carries unregistered marker(s) nightly_only*"])
 
     (project.path / "fixtures" / "sentiment.yaml").write_text("suite: [unclosed")
     broken = run(project, "--co")
