@@ -8,8 +8,11 @@ from typing import Any
 
 import yaml
 
+from pipeprobe.model_lock import LOCK_NAME
+
 VERDICTS = ("aprovado", "reprovado")
 LANGUAGES = ("en", "pt", "fr")
+NOT_PROBE_FILES = ("models.yaml", LOCK_NAME)
 _FILE_KEYS = {"suite", "task", "marker", "markers", "model", "params", "probes"}
 _PROBE_KEYS = {
     "id", "source", "lang", "input", "params", "batch", "expect", "verdict",
@@ -102,7 +105,7 @@ def load_catalogue(directory: Path) -> dict[str, list[Probe]]:
     """Every probe file (``*.yaml``) in ``directory``, keyed by suite name."""
     suites: dict[str, list[Probe]] = {}
     for path in sorted(directory.glob("*.yaml")):
-        if path.name == "models.yaml":
+        if path.name in NOT_PROBE_FILES:
             continue
         probes = load_suite(path)
         suite = probes[0].suite

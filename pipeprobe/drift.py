@@ -28,7 +28,7 @@ NOT_RUN = "baseline without a run"
 WEAKNESS_PASSING = "known weakness now passing"
 STATUSES = (CHANGED, DRIFTED, WEAKNESS_PASSING, NEW, NOT_RUN, WITHIN, UNCHANGED)
 FAILING = (CHANGED, DRIFTED)
-PROVENANCE_KEYS = ("revision", "transformers", "torch", "device", "dtype")
+PROVENANCE_KEYS = ("revision", "commit", "transformers", "torch", "device", "dtype")
 _ZERO = Tolerance(abs=0.0, rel=0.0, tier="exact")
 
 

@@ -5,6 +5,9 @@ markers of the probes that use it, and where it resolves now (model map, HF cach
 unavailable and why), checked without loading anything and without waiting on
 huggingface_hub's retries. ``fetch``: download the pinned revisions into the HF cache, with
 huggingface_hub's progress bars; where the hub can't be reached, one line and exit 1, fast.
+A model pinned to a branch or a short commit is fetched at its locked commit
+(models.lock.yaml), or, without a lock entry or with ``--update``, at its pin, and the full
+commit it got is written to the lock.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeprobe.catalogue import CatalogueError, load_catalogue
+from pipeprobe.model_lock import LockEntry, LockFileError, is_full_commit, lock_path_for, today, update_lock
 from pipeprobe.models import (
     TOKENIZER_TASKS,
     Location,
@@ -62,16 +66,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("-m", dest="markexpr", default=None, metavar="MARKEXPR",
                          help="only the models of probes matching this marker expression (as pytest -m)")
     actions.choices["fetch"].add_argument("--dry-run", action="store_true", help="say what would be fetched")
+    actions.choices["fetch"].add_argument(
+        "--update", action="store_true",
+        help="ignore models.lock.yaml's commits: fetch each pin (e.g. main) afresh and lock the commit it gets now")
 
 
 def main(args: argparse.Namespace) -> int:
     try:
-        usages = model_usages(fixtures_folder(args.fixtures), args.markexpr)
+        fixtures = fixtures_folder(args.fixtures)
+        usages = model_usages(fixtures, args.markexpr)
         model_map = ModelMap.load(model_map_path(args.model_map))
         if args.models_command == "list":
             return list_models(usages, model_map)
-        return fetch_models(usages, dry_run=args.dry_run)
-    except (CommandError, CatalogueError, ModelMapError) as error:
+        lock_path = lock_path_for(fixtures / "models.yaml")
+        return fetch_models(usages, dry_run=args.dry_run, lock_path=lock_path, update=args.update)
+    except (CommandError, CatalogueError, ModelMapError, LockFileError) as error:
         print(f"pipeprobe models: {error}", file=sys.stderr)
         return 2
 
@@ -97,7 +106,7 @@ def model_usages(fixtures: Path, markexpr: str | None) -> list[Usage]:
         for probe in probes:
             if probe.model not in usages:
                 raise CommandError(f"probe {probe.suite}/{probe.id} names {probe.model!r}, not pinned in models.yaml")
-            markers = {probe.marker, probe.lang_marker}
+            markers = set(probe.markers)
             usage = usages[probe.model]
             usage.suites.add(probe.suite)
             usage.tasks.add(probe.task)
@@ -140,7 +149,7 @@ def list_models(usages: list[Usage], model_map: ModelMap) -> int:
     counts: dict[str, int] = {}
     for usage in usages:
         spec = usage.spec
-        print(f"\n{spec.id} @ {spec.revision}" + (f"  [{spec.gguf_file}]" if spec.gguf_file else ""))
+        print(f"\n{spec.id} @ {spec.revision}" + lock_note(spec) + (f"  [{spec.gguf_file}]" if spec.gguf_file else ""))
         if usage.probes:
             print(f"  probes:   {usage.probes} in {', '.join(sorted(usage.suites))}")
             print(f"  tasks:    {', '.join(sorted(usage.tasks))}")
@@ -152,14 +161,28 @@ def list_models(usages: list[Usage], model_map: ModelMap) -> int:
             counts[location.source] = counts.get(location.source, 0) + 1
     summary = ", ".join(f"{count} {source}" for source, count in sorted(counts.items()))
     print(f"\n{len(usages)} models; resolutions: {summary}")
+    stale = [usage.spec.id for usage in usages if usage.spec.lock_stale]
+    if stale:
+        print(f"stale lock entries (ignored; `pipeprobe models fetch` relocks them): {', '.join(stale)}")
     return 0
 
 
-def fetch_models(usages: list[Usage], dry_run: bool) -> int:
+def lock_note(spec: ModelSpec) -> str:
+    """The lock file's word on ``spec``, for the line that names it."""
+    if spec.locked_commit:
+        return f" -> locked {spec.locked_commit} (fetched {spec.lock.fetched})"
+    if spec.lock_stale:
+        return f" (lock stale: its entry is for revision {spec.lock.revision}, ignored)"
+    return ""
+
+
+def fetch_models(usages: list[Usage], dry_run: bool, lock_path: Path, update: bool = False) -> int:
+    """Download each model at its locked commit (or its pin), and lock the commit got for loose pins."""
     specs = [usage.spec for usage in usages]
     if dry_run:
         for spec in specs:
-            print(f"would fetch {spec.key}" + (f" ({spec.gguf_file})" if spec.gguf_file else ""))
+            print(f"would fetch {spec.key}" + (f" ({spec.gguf_file})" if spec.gguf_file else "")
+                  + ("" if update or not spec.locked_commit else f" at locked commit {spec.locked_commit}"))
         return 0
     if hub_offline():
         print("pipeprobe models fetch: HF_HUB_OFFLINE is set, so the hub is not tried; nothing fetched",
@@ -172,17 +195,28 @@ def fetch_models(usages: list[Usage], dry_run: bool) -> int:
         return 1
     from huggingface_hub import snapshot_download
 
-    failed = 0
+    failed = locked = 0
     for spec in specs:
-        print(f"fetching {spec.key}")
+        revision = spec.revision if update else spec.load_revision
+        print(f"fetching {spec.key}" + ("" if revision == spec.revision else f" at locked commit {revision}"))
         patterns = {"allow_patterns": [spec.gguf_file, "*.json", "*.txt", "*.jinja"]} if spec.gguf_file else {
             "ignore_patterns": _IGNORED}
         try:
-            folder = snapshot_download(spec.id, revision=spec.revision, **patterns)
+            folder = snapshot_download(spec.id, revision=revision, **patterns)
         except Exception as error:  # noqa: BLE001 - one line per model, then go on
             failed += 1
             print(f"  {spec.key} failed: {type(error).__name__}: {' '.join(str(error).split())[:200]}", file=sys.stderr)
-        else:
-            print(f"  {spec.key} -> commit {Path(folder).name}: {folder}")
-    print(f"fetched {len(specs) - failed} of {len(specs)} models")
+            continue
+        commit = Path(folder).name
+        print(f"  {spec.key} -> commit {commit}: {folder}")
+        if is_full_commit(spec.revision):
+            continue
+        if not is_full_commit(commit):
+            print(f"  {spec.key}: {commit!r} is not a full commit, so it is not locked", file=sys.stderr)
+            continue
+        # written after each model, so an interrupted fetch keeps what it got
+        update_lock(lock_path, {spec.id: LockEntry(revision=spec.revision, commit=commit, fetched=today())})
+        locked += 1
+    print(f"fetched {len(specs) - failed} of {len(specs)} models"
+          + (f"; {locked} commits locked in {lock_path}" if locked else ""))
     return 1 if failed else 0

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeprobe.devices import Target
+from pipeprobe.model_lock import LockEntry, is_full_commit, lock_path_for, read_lock
 
 MODEL_MAP_ENV = "PIPEPROBE_MODEL_MAP"
 HOW_TO_SUPPLY = (
@@ -34,13 +35,32 @@ class ModelUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model the probes need, pinned to a revision."""
+    """A model the probes need, pinned to a revision, with its lock file entry if any.
+
+    ``revision`` is what models.yaml pins (it names baselines); ``load_revision`` is what
+    loads: the locked commit while the lock entry was made for this revision, else the pin.
+    """
 
     id: str
     revision: str
     task: str
     note: str = ""
     gguf_file: str | None = None
+    lock: LockEntry | None = None
+
+    @property
+    def locked_commit(self) -> str | None:
+        """The lock file's commit for this revision; None without an entry, or with a stale one."""
+        return self.lock.commit if self.lock is not None and not self.lock_stale else None
+
+    @property
+    def lock_stale(self) -> bool:
+        """The lock entry was made for another revision than models.yaml now pins (so it is ignored)."""
+        return self.lock is not None and self.lock.revision != self.revision
+
+    @property
+    def load_revision(self) -> str:
+        return self.locked_commit or self.revision
 
     @property
     def key(self) -> str:
@@ -116,10 +136,15 @@ def model_map_path(option: str | None) -> Path | None:
     return Path(value) if value else None
 
 
-def load_registry(path: Path) -> dict[str, ModelSpec]:
-    """The pinned models (``fixtures/models.yaml``), keyed by hub id."""
+def load_registry(path: Path, lock_path: Path | None = None) -> dict[str, ModelSpec]:
+    """The pinned models (``fixtures/models.yaml``), keyed by hub id, with their lock entries.
+
+    ``lock_path``: the lock file (default ``models.lock.yaml`` beside ``path``); a malformed
+    one raises LockFileError.
+    """
     if not path.exists():
         return {}
+    locks = read_lock(lock_path or lock_path_for(path))
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     models = document.get("models") or {}
     return {
@@ -129,6 +154,7 @@ def load_registry(path: Path) -> dict[str, ModelSpec]:
             task=str(entry["task"]),
             note=str(entry.get("note", "")),
             gguf_file=entry.get("gguf_file"),
+            lock=locks.get(model_id),
         )
         for model_id, entry in models.items()
     }
@@ -150,12 +176,14 @@ class LoadRecord:
     source: str = ""
     seconds: float = 0.0
     error: str | None = None
+    commit: str | None = None  # the commit that loaded, when known (lock file, full pin, or HF cache)
 
     def describe(self) -> str:
         where = f"{self.target.device}/{self.target.dtype} ({self.task})"
         if self.error:
             return f"{self.spec.key} on {where}: unavailable: {self.error}"
-        return f"{self.spec.key} on {where}: loaded from {self.source} in {self.seconds:.2f} s"
+        at = f" (commit {self.commit[:12]})" if self.commit and self.commit != self.spec.revision else ""
+        return f"{self.spec.key}{at} on {where}: loaded from {self.source} in {self.seconds:.2f} s"
 
 
 def hub_offline() -> bool:
@@ -185,6 +213,7 @@ def resolve_and_load(
 ) -> tuple[Any, LoadRecord]:
     """Load ``spec`` from the model map, else the local HF cache, else the hub.
 
+    The HF cache and the hub are asked for ``spec.load_revision`` (the locked commit, if any).
     Raises ModelUnavailable naming every source tried and why each failed.
     """
     record = LoadRecord(spec=spec, target=target, task=task)
@@ -208,13 +237,13 @@ def resolve_and_load(
     else:
         reasons.append("not in the model map" if model_map.source else "no model map given")
     try:
-        loaded = loader(spec.id, spec.revision, target, True, spec.gguf_file)
+        loaded = loader(spec.id, spec.load_revision, target, True, spec.gguf_file)
     except Exception:  # noqa: BLE001 - transformers says "couldn't connect" even offline
         from huggingface_hub import constants
 
         reasons.append(f"not in the local HF cache ({constants.HF_HUB_CACHE})")
     else:
-        return loaded, _done(record, "HF cache", started)
+        return loaded, _done(record, "HF cache", started, loaded_commit(spec))
     unreachable = None if hub_offline() else hub_unreachable_reason()
     if hub_offline():
         reasons.append("hub not tried (HF_HUB_OFFLINE is set)")
@@ -222,19 +251,28 @@ def resolve_and_load(
         reasons.append(f"hub not tried: {unreachable}")
     else:
         try:
-            loaded = loader(spec.id, spec.revision, target, False, spec.gguf_file)
+            loaded = loader(spec.id, spec.load_revision, target, False, spec.gguf_file)
         except Exception as error:  # noqa: BLE001
             reasons.append(f"hub unreachable or refused ({_brief(error)})")
         else:
-            return loaded, _done(record, "hub", started)
+            return loaded, _done(record, "hub", started, loaded_commit(spec))
     record.error = "; ".join(reasons)
     raise ModelUnavailable(f"model {spec.key} unavailable: {record.error}; {HOW_TO_SUPPLY}")
 
 
-def _done(record: LoadRecord, source: str, started: float) -> LoadRecord:
+def _done(record: LoadRecord, source: str, started: float, commit: str | None = None) -> LoadRecord:
     record.source = source
     record.seconds = time.perf_counter() - started
+    record.commit = commit
     return record
+
+
+def loaded_commit(spec: ModelSpec) -> str | None:
+    """The full commit ``spec`` loaded from the HF cache or hub: locked, pinned in full, or found in the cache."""
+    if is_full_commit(spec.load_revision):
+        return spec.load_revision
+    snapshot = cached_snapshot(spec)
+    return snapshot.name if snapshot is not None and is_full_commit(snapshot.name) else None
 
 
 def _brief(error: Exception, limit: int = 160) -> str:
@@ -292,12 +330,12 @@ class Location:
 
 
 def cached_snapshot(spec: ModelSpec) -> Path | None:
-    """The local HF cache's snapshot of ``spec`` at its revision (a branch or a commit prefix), if any."""
+    """The local HF cache's snapshot of ``spec`` at its load revision (a branch or a commit prefix), if any."""
     from huggingface_hub import constants
 
     repo = Path(constants.HF_HUB_CACHE) / f"models--{spec.id.replace('/', '--')}"
-    ref = repo / "refs" / spec.revision
-    commit = ref.read_text(encoding="utf-8").strip() if ref.is_file() else spec.revision
+    ref = repo / "refs" / spec.load_revision
+    commit = ref.read_text(encoding="utf-8").strip() if ref.is_file() else spec.load_revision
     snapshots = repo / "snapshots"
     if len(commit) < 7 or not snapshots.is_dir():
         return None

@@ -71,6 +71,8 @@ class ProbeRunner:
         record = self.cache.record_for(spec, self.target, probe.task)
         return {
             "source": f"pipeprobe run, model from {record.source if record else 'unknown'}",
+            # the commit that loaded (lock file, full pin or HF cache), when known; a model map has none
+            **({"commit": record.commit} if record and record.commit else {}),
             **library_versions(),
             "device": self.target.device,
             "dtype": self.target.dtype,

@@ -64,7 +64,7 @@ def test_list_shows_every_pinned_model_with_its_use_and_where_it_resolves(capsys
     for spec in registry.values():
         assert f"{spec.id} @ {spec.revision}" in out
     minilm = block(out, twins.MINILM_ID)
-    assert "tasks:    feature-extraction" in minilm and "markers:  embeddings" in minilm
+    assert "tasks:    feature-extraction" in minilm and "markers:  beyond_notes, embeddings" in minilm
     assert f"resolves (feature-extraction): model map: {folder}" in minilm
     sst2 = block(out, SST2)
     assert "resolves (tokenizer): model map: " in sst2 and "(tokenizer only)" in sst2
