@@ -129,10 +129,14 @@ class ProbeSnapshotExtension(JSONSnapshotExtension):
     def diff_lines(self, serialized_data: Any, snapshot_data: Any) -> Iterator[str]:
         current = json.loads(str(serialized_data))
         yield f"probe {current.get('suite')}/{current.get('probe')} on {current.get('model')}@{current.get('revision')}"
+        location = self.get_location(test_location=None, index=0)
+        if not snapshot_data and not Path(location).exists():
+            yield f"  no baseline file {location}: run with --snapshot-update to record one"
+            return
         try:
             baseline = parse_snapshot(str(snapshot_data))
         except ValueError as error:
-            yield f"  baseline file {self.get_location(test_location=None, index=0)} is corrupt: {error}"
+            yield f"  baseline file {location} is corrupt: {error}"
             yield "  run with --snapshot-update to record a new baseline"
             return
         tolerance = tolerance_between(self.tolerance, baseline)

@@ -20,6 +20,8 @@ PROBES = 25
 RECORDED_BY_NOTES = 20
 NO_BASELINE = "teste-03"
 VERSION = transformers.__version__
+# a version that is never the installed one (CI runs these tests on 5.x and on 4.57.6)
+OTHER_VERSION = "4.56.0"
 WORD = "love"
 
 
@@ -78,7 +80,7 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
     folder = sentiment.path / SNAPSHOTS
     for path in folder.glob("*.json"):
         record = json.loads(path.read_text())
-        record["provenance"]["transformers"] = "4.57.6"
+        record["provenance"]["transformers"] = OTHER_VERSION
         path.write_text(json.dumps(record, indent=2) + "\n")
     assert NO_BASELINE not in probes_with_word
     (folder / f"{NO_BASELINE}.json").unlink()
@@ -101,7 +103,7 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
     assert failed == moved | {NO_BASELINE}
     for probe in report["probes"]:
         if probe["baseline"] is not None and probe["has_output"]:
-            assert probe["provenance_differences"] == {"transformers": {"baseline": "4.57.6", "run": VERSION}}
+            assert probe["provenance_differences"] == {"transformers": {"baseline": OTHER_VERSION, "run": VERSION}}
     for probe in drift.failing(report):
         assert probe["delta"] > probe["allowed"] >= 1e-4 / 2
         assert probe["differences"] and probe["differences"][0].startswith("output.")
@@ -110,7 +112,7 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
     page = (sentiment.path / "moved" / "drift.html").read_text()
     assert "data:image/png;base64," in page
     assert all(f"sentiment/{probe}</td>" in page for probe in moved)
-    assert f"<tr><td>transformers</td><td>4.57.6</td><td>{VERSION}</td><td>{PROBES - 1}</td></tr>" in page
+    assert f"<tr><td>transformers</td><td>{OTHER_VERSION}</td><td>{VERSION}</td><td>{PROBES - 1}</td></tr>" in page
 
     # The same comparison between the two runs' reports, with `pipeprobe drift A B`.
     command = sentiment.run(

@@ -120,9 +120,11 @@ def test_a_corrupt_baseline_fails_its_probe_with_a_clear_message(project, sst2_t
     mapping = twins.write_model_map(project.path / "map.toml", {twins.SST2_ID: sst2_twin})
     folder = project.path / "snapshots/sentiment/distilbert--distilbert-base-uncased-finetuned-sst-2-english@714eb0f"
     (folder / "teste-01.json").write_text('{"output": {"label": "POS')
-    result = run(project, "-m", "sentiment", "-k", "baseline and teste-01", f"--model-map={mapping}")
-    result.assert_outcomes(failed=1, deselected=None)
+    (folder / "teste-02.json").unlink()
+    result = run(project, "-m", "sentiment", "-k", "baseline and (teste-01 or teste-02)", f"--model-map={mapping}")
+    result.assert_outcomes(failed=2, deselected=None)
     result.stdout.fnmatch_lines(["*baseline file *teste-01.json is corrupt: not valid JSON*"])
+    result.stdout.fnmatch_lines(["*no baseline file *teste-02.json: run with --snapshot-update to record one"])
 
     only_teste_01 = ("-m", "sentiment", "-k", "baseline and teste-01", f"--model-map={mapping}")
     updated = run(project, *only_teste_01, "--snapshot-update")

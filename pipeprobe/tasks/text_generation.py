@@ -60,12 +60,17 @@ def _generation_kwargs(generator: Generator, params: dict[str, Any]) -> dict[str
     return kwargs
 
 
+def _encode(tokenizer: Any, text: str | list[str], device: Any, **options: Any) -> Any:
+    """Tensors for a causal LM: no token_type_ids, which generate() refuses on transformers 4.57."""
+    return tokenizer(text, return_tensors="pt", return_token_type_ids=False, **options).to(device)
+
+
 def _generate(generator: Generator, prompt: str, params: dict[str, Any]) -> tuple[list[str], int, int]:
     """Full texts (prompt included, special tokens dropped), one per returned sequence,
     with the prompt's and the longest sequence's length in tokens."""
     import torch
 
-    encoded = generator.tokenizer(prompt, return_tensors="pt").to(generator.model.device)
+    encoded = _encode(generator.tokenizer, prompt, generator.model.device)
     with torch.no_grad():
         sequences = generator.model.generate(**encoded, **_generation_kwargs(generator, params))
     texts = [generator.tokenizer.decode(sequence, skip_special_tokens=True) for sequence in sequences]
@@ -98,7 +103,7 @@ def _chat(generator: Generator, messages: list[dict[str, str]], params: dict[str
 
     tokenizer = generator.tokenizer
     prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    encoded = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(generator.model.device)
+    encoded = _encode(tokenizer, prompt, generator.model.device, add_special_tokens=False)
     with torch.no_grad():
         sequence = generator.model.generate(**encoded, **_generation_kwargs(generator, params))[0]
     reply = tokenizer.decode(sequence[encoded["input_ids"].shape[1]:], skip_special_tokens=True)
@@ -115,14 +120,14 @@ def _left_padding(generator: Generator, prompts: list[str], top: int) -> dict[st
     if pad is None:  # e.g. SmolLM2's GGUF tokenizer on transformers 4.57: pad with EOS, as generate does
         tokenizer.pad_token = tokenizer.eos_token
     try:
-        batch = tokenizer(prompts, return_tensors="pt", padding=True).to(model.device)
+        batch = _encode(tokenizer, prompts, model.device, padding=True)
     finally:
         tokenizer.padding_side = side
         if pad is None:
             tokenizer.pad_token = None
     with torch.no_grad():
         batched = model(**batch).logits[:, -1, :].float()
-        single = [model(**tokenizer(p, return_tensors="pt").to(model.device)).logits[0, -1, :].float() for p in prompts]
+        single = [model(**_encode(tokenizer, p, model.device)).logits[0, -1, :].float() for p in prompts]
     alone = torch.stack(single)
     values, indices = alone.topk(top, dim=-1)
     return {
