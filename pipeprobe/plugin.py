@@ -76,7 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
         model_map = ModelMap.load(model_map_path(config.getoption("model_map")))
         probes = load_catalogue(fixtures) if fixtures.is_dir() else {}
         registry = load_registry(fixtures / "models.yaml")
-        _check_models_pinned(probes, registry)
+        _check_probes(probes, registry)
     except (DeviceError, ModelMapError, CatalogueError, LockFileError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
@@ -89,7 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(html_report.HtmlReport(config), "pipeprobe-html")
 
 
-def _check_models_pinned(probes: dict[str, list[Probe]], registry: dict) -> None:
+def _check_probes(probes: dict[str, list[Probe]], registry: dict) -> None:
+    """Every probe carries only registered markers and names a pinned model."""
     for suite in probes.values():
         for probe in suite:
             unknown = [name for name in probe.markers if name not in MARKERS]
