@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pipeprobe import drift
+from pipeprobe import drift, snapshots
 from pipeprobe.compare import tier_for
 
 PROBE_PROPERTY = "pipeprobe_probe"
@@ -38,7 +38,7 @@ def probe_meta(item: pytest.Item, runner: Any, snapshot_root: Path, rootpath: Pa
     if not isinstance(probe, Probe):
         return None
     spec = runner.spec_for(probe)
-    location = snapshot_root / probe.suite / spec.slug / f"{probe.id}.json"
+    location = snapshots.baseline_location(snapshot_root, probe.suite, spec.slug, probe.id)
     try:
         shown = str(location.relative_to(rootpath))
     except ValueError:
@@ -96,9 +96,8 @@ class DriftCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        root = config.rootpath / config.getini("pipeprobe_snapshots")
         for item in items:
-            meta = probe_meta(item, self.runner, root, config.rootpath)
+            meta = probe_meta(item, self.runner, snapshots.snapshot_root(config), config.rootpath)
             if meta is not None:
                 item.user_properties.append((PROBE_PROPERTY, json.dumps(meta, ensure_ascii=False, default=str)))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from pipeprobe.devices import DeviceError, device_name, resolve_target
 from pipeprobe.model_lock import LockFileError
 from pipeprobe.models import ModelMap, ModelMapError, ModelUnavailable, load_registry, model_map_path
 from pipeprobe.runner import ProbeRunner
-from pipeprobe.snapshots import ProbeSnapshotExtension
+from pipeprobe.snapshots import ProbeSnapshotExtension, baseline_location, snapshot_root
 from pipeprobe.tasks import adapter_for
 from pipeprobe.tasks.media import MediaUnavailable, set_media_dir
 
@@ -179,14 +178,10 @@ def probe_record(probe: Probe, probe_output: Any, probe_runner: ProbeRunner) -> 
 def baseline(snapshot: Any, probe: Probe, probe_runner: ProbeRunner, request: pytest.FixtureRequest) -> Any:
     """A syrupy snapshot bound to this probe's baseline file and tolerance tier."""
     spec = probe_runner.spec_for(probe)
-    root = request.config.rootpath / request.config.getini("pipeprobe_snapshots")
+    location = baseline_location(snapshot_root(request.config), probe.suite, spec.slug, probe.id)
     extension = ProbeSnapshotExtension.for_probe(
-        root=root,
-        collection=f"{probe.suite}/{spec.slug}",
-        probe_id=probe.id,
-        tolerance=tier_for(probe_runner.target.device, probe_runner.target.dtype),
+        location=location, tolerance=tier_for(probe_runner.target.device, probe_runner.target.dtype)
     )
-    location = Path(extension.dirname(test_location=None)) / f"{probe.id}.json"
     if not probe.recorded and not location.exists() and not request.config.option.update_snapshots:
         pytest.skip(
             f"the notes recorded no output for {probe.suite}/{probe.id}, and no baseline exists "

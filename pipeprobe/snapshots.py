@@ -35,6 +35,16 @@ def parse_snapshot(text: str) -> dict[str, Any]:
     return data
 
 
+def snapshot_root(config: Any) -> Path:
+    """The baselines folder of a pytest run (ini ``pipeprobe_snapshots``, from the rootdir)."""
+    return config.rootpath / config.getini("pipeprobe_snapshots")
+
+
+def baseline_location(root: Path, suite: str, model_slug: str, probe_id: str) -> Path:
+    """Where one probe's baseline lives: ``<root>/<suite>/<model slug>@<revision>/<probe id>.json``."""
+    return root / suite / model_slug / f"{probe_id}.json"
+
+
 def tolerance_between(current: Tolerance, baseline: dict[str, Any]) -> Tolerance:
     """Compare two runs with the looser of their two tiers, and of the baseline's own bound.
 
@@ -55,23 +65,19 @@ def tolerance_between(current: Tolerance, baseline: dict[str, Any]) -> Tolerance
 class ProbeSnapshotExtension(JSONSnapshotExtension):
     """Base class; ``for_probe`` makes a subclass bound to one probe's location and tolerance."""
 
-    snapshot_root: ClassVar[Path] = Path("snapshots")
-    collection: ClassVar[str] = ""
-    probe_id: ClassVar[str] = ""
+    location: ClassVar[Path] = Path("snapshots/probe.json")
     tolerance: ClassVar[Tolerance] = tier_for("cpu", "float32")
 
     @classmethod
-    def for_probe(cls, *, root: Path, collection: str, probe_id: str, tolerance: Tolerance) -> type:
-        attributes = {
-            "snapshot_root": root, "collection": collection,
-            "probe_id": probe_id, "tolerance": tolerance,
-        }
+    def for_probe(cls, *, location: Path, tolerance: Tolerance) -> type:
+        """``location``: the probe's baseline file (``baseline_location``)."""
+        attributes = {"location": location, "tolerance": tolerance}
         return type("BoundProbeSnapshotExtension", (cls,), attributes)
 
     # Location -------------------------------------------------------------------------
     @classmethod
     def dirname(cls, *, test_location: Any) -> str:
-        return str(cls.snapshot_root / cls.collection)
+        return str(cls.location.parent)
 
     @classmethod
     def discovery_dirname(cls, *, test_location: Any) -> str:
@@ -79,11 +85,11 @@ class ProbeSnapshotExtension(JSONSnapshotExtension):
 
     @classmethod
     def get_snapshot_name(cls, *, test_location: Any, index: Any = 0) -> str:
-        return cls.probe_id
+        return cls.location.stem
 
     @classmethod
     def get_file_basename(cls, *, test_location: Any, index: Any) -> str:
-        return cls.probe_id
+        return cls.location.stem
 
     @classmethod
     def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
