@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,15 +16,20 @@ from pipeprobe.models import ModelCache, ModelSpec
 from pipeprobe.tasks import ADAPTERS, adapter_for
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries whose change the probes are meant to catch."""
-    found = {"pipeprobe": __version__}
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    found = [("pipeprobe", __version__)]
     for name in ("transformers", "torch", "tokenizers"):
         try:
-            found[name] = version(name)
+            found.append((name, version(name)))
         except PackageNotFoundError:
-            found[name] = "absent"
-    return found
+            found.append((name, "absent"))
+    return tuple(found)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose change the probes are meant to catch (looked up once)."""
+    return dict(_installed_versions())
 
 
 @dataclass(frozen=True)
