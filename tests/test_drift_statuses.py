@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from pipeprobe import cli, drift
+from pipeprobe import cli
+from pipeprobe.catalogue import load_suite
 from pipeprobe.compare import tier_for
+from pipeprobe.devices import Target
+from pipeprobe.models import LoadRecord, ModelSpec, ModelUnavailable
+from pipeprobe.recorder import Recorder
+from pipeprobe.report import comparison, document
+from pipeprobe.report import statuses as drift
+from pipeprobe.report.record import PROPERTY, attach, from_report
+from pipeprobe.runner import ProbeOutput
+from tests.conftest import PROJECT
 
 CPU = tier_for("cpu", "float32")
+SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 PROVENANCE = {"transformers": "4.55.2", "torch": "unrecorded", "device": "cpu", "dtype": "float32"}
 
 
@@ -19,7 +31,7 @@ def record(output, *, input_="text", revision="714eb0f", **provenance):
 
 
 def status(baseline, run, **options):
-    return drift.compare_probe(baseline=baseline, run=run, tolerance=CPU, **options)
+    return comparison.compare_probe(baseline=baseline, run=run, tolerance=CPU, **options)
 
 
 @pytest.mark.parametrize(
@@ -60,13 +72,12 @@ def test_a_known_weakness_that_now_passes_is_the_headline_but_the_baseline_statu
     assert before["status"] == drift.UNCHANGED
 
 
-def test_the_looser_tier_of_baseline_and_run_applies_and_provenance_differences_are_listed():
-    baseline = record({"score": 0.5}, device="cuda:0")
+def test_the_runs_tier_applies_whatever_the_baseline_says_and_provenance_differences_are_listed():
+    baseline = record({"score": 0.5}, device="cuda:0")  # a baseline's provenance never loosens the tier
     run = record({"score": 0.5015}, revision="abc1234", transformers="5.24.0", torch="2.13.0")
     found = status(baseline, run)
-    assert found["status"] == drift.WITHIN
-    assert found["tolerance"]["tier"] == "accelerator/float32"
-    assert found["allowed"] == pytest.approx(2e-3)
+    assert found["status"] == drift.DRIFTED
+    assert found["tolerance"]["tier"] == CPU.tier
     assert found["provenance_differences"] == {
         "revision": {"baseline": "714eb0f", "run": "abc1234"},
         "transformers": {"baseline": "4.55.2", "run": "5.24.0"},
@@ -76,7 +87,7 @@ def test_the_looser_tier_of_baseline_and_run_applies_and_provenance_differences_
 
 
 def report(tmp_path: Path, name: str, probes: list[dict], **run) -> Path:
-    data = drift.build_report(probes, {"transformers": "5.24.0", "device": "cpu", "dtype": "float32", **run}, "x")
+    data = document.build_report(probes, {"transformers": "5.24.0", "device": "cpu", "dtype": "float32", **run}, "x")
     path = tmp_path / name
     path.write_text(json.dumps(data))
     return path
@@ -100,7 +111,7 @@ def test_two_runs_compare_probe_by_probe_with_both_runs_provenance(tmp_path, cap
     assert cli.main(["drift", str(before), str(after), "--fail-on-drift", "--out", str(tmp_path / "out")]) == 1
     table = capsys.readouterr().out
     assert "| drifted | s/moved |" in table and "transformers 4.57.6 → 5.24.0; device cpu → cuda:0" in table
-    compared = drift.load_report(tmp_path / "out" / "drift.json")
+    compared = document.load_report(tmp_path / "out" / "drift.json")
     assert {p["probe"]: p["status"] for p in compared["probes"]} == {
         "same": drift.UNCHANGED, "moved": drift.DRIFTED, "gone": drift.NOT_RUN, "added": drift.NEW,
         "weak": drift.WEAKNESS_PASSING,
@@ -132,14 +143,53 @@ def test_more_than_two_reports_is_refused(tmp_path, capsys):
     assert "give one drift.json to show, or two" in capsys.readouterr().err
 
 
-def test_a_probe_whose_model_was_missing_is_a_baseline_without_a_run():
-    meta = {"suite": "s", "probe": "p", "task": "text-classification", "expect": {"label": "POSITIVE"},
-            "input": "text", "revision": "714eb0f", "known_weakness": False,
-            "tolerance": drift.tolerance_dict(CPU), "baseline": record({"label": "POSITIVE", "score": 0.9})}
-    entry = drift.probe_entry(meta, None, False, {"transformers": "5.24.0", "device": "cpu", "dtype": "float32"})
-    assert (entry["status"], entry["expectation"], entry["output"]) == (drift.NOT_RUN, None, None)
-    ran = drift.probe_entry(meta, {"label": "POSITIVE", "score": 0.9}, True,
-                            {"transformers": "5.24.0", "torch": "2.13.0", "device": "cpu", "dtype": "float32"})
-    assert (ran["status"], ran["expectation"]) == (drift.UNCHANGED, "met")
-    assert ran["provenance_differences"] == {"transformers": {"baseline": "4.55.2", "run": "5.24.0"},
-                                             "torch": {"baseline": "unrecorded", "run": "2.13.0"}}
+class _Runner:
+    """The little of a ProbeRunner a Recorder reads."""
+
+    def __init__(self, spec, target):
+        self.spec, self.target = spec, target
+        self.cache = self
+
+    def spec_for(self, probe):
+        return self.spec
+
+    def record_for(self, spec, target, task):
+        return LoadRecord(spec=spec, target=target, task=task, source="model map (/m)", seconds=0.5)
+
+
+def _recorder(tmp_path, with_baseline: bool):
+    spec = ModelSpec(id=SST2, revision="714eb0f", task="text-classification")
+    probe = next(p for p in load_suite(PROJECT / "fixtures/sentiment.yaml") if p.id == "teste-01")
+    if with_baseline:
+        folder = tmp_path / "snapshots" / "sentiment" / spec.slug
+        folder.mkdir(parents=True)
+        shutil.copy2(PROJECT / "snapshots" / "sentiment" / spec.slug / "teste-01.json", folder)
+    runner = _Runner(spec, Target("cpu", "float32"))
+    return Recorder(runner=runner, snapshot_root=tmp_path / "snapshots", rootpath=tmp_path), probe
+
+
+def test_a_probe_whose_model_was_missing_is_a_baseline_without_a_run_or_not_run_without_one(tmp_path):
+    missing = ModelUnavailable("model x unavailable: no map", model=f"{SST2}@714eb0f", reason="no map")
+    recorder, probe = _recorder(tmp_path / "with", with_baseline=True)
+    record = recorder.unavailable(probe, missing)
+    assert (record.status, record.expectation, record.has_output) == (drift.NOT_RUN, None, False)
+    assert (record.unavailable.model, record.unavailable.reason) == (f"{SST2}@714eb0f", "no map")
+    recorder, probe = _recorder(tmp_path / "without", with_baseline=False)
+    assert recorder.unavailable(probe, missing).status == drift.NOT_RUN_NO_BASELINE
+    assert drift.rank(drift.NOT_RUN_NO_BASELINE) > drift.rank(drift.UNCHANGED)  # not-run rows last
+
+
+def test_a_record_is_built_once_and_travels_as_one_user_property(tmp_path):
+    recorder, probe = _recorder(tmp_path, with_baseline=True)
+    baseline = json.loads((tmp_path / "snapshots/sentiment" / recorder.runner.spec.slug / "teste-01.json").read_text())
+    record = recorder.ran(probe, ProbeOutput(value=baseline["output"], seconds=0.25))
+    assert recorder.ran(probe, ProbeOutput(value={"label": "NEGATIVE", "score": 0.5}, seconds=1.0)) is record
+    assert (record.status, record.expectation, record.inference_s, record.load_s) == (drift.UNCHANGED, "met", 0.25, 0.5)
+    assert record.comparison["provenance_differences"]["transformers"]["baseline"] == "4.55.2"
+    assert record.provenance["source"] == "pipeprobe run, model from model map (/m)"
+    properties = [("other", 1)]
+    attach(properties, record)
+    attach(properties, record)
+    assert [name for name, _ in properties] == ["other", PROPERTY]
+    again = from_report(SimpleNamespace(user_properties=properties))
+    assert again == record and again.entry()["status"] == drift.UNCHANGED

@@ -10,7 +10,7 @@ import pytest
 from pipeprobe.catalogue import load_suite
 from pipeprobe.tasks import adapter_for
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run_inprocess
 
 FOLDERS = {
     "base": Path("snapshots/fill_mask/distilbert--distilroberta-base@fb53ab8"),
@@ -30,7 +30,7 @@ def mlm_twins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_update_writes_the_top_two_of_both_models_then_a_second_run_matches(project, mlm_twins):
     mapping = str(twins.write_model_map(project.path / "map.toml", mlm_twins))
-    update = run(project, "-m", "fill_mask", f"--model-map={mapping}", "--snapshot-update")
+    update = run_inprocess(project, "-m", "fill_mask", f"--model-map={mapping}", "--snapshot-update")
     update.assert_outcomes(passed=2 * PROBES)
     update.stdout.fnmatch_lines([
         "*loaded distilbert/distilroberta-base@fb53ab8 on cpu/float32 (fill-mask)*",
@@ -48,7 +48,7 @@ def test_update_writes_the_top_two_of_both_models_then_a_second_run_matches(proj
             assert prediction["sequence"].startswith("This course will teach you all")
             assert "<mask>" not in prediction["sequence"] and "[MASK]" not in prediction["sequence"]
 
-    again = run(project, "-m", "fill_mask", f"--model-map={mapping}", "-k", "baseline")
+    again = run_inprocess(project, "-m", "fill_mask", f"--model-map={mapping}", "-k", "baseline")
     outcomes = again.parseoutcomes()
     assert outcomes.get("passed") == PROBES and not {"failed", "skipped", "error", "errors"} & outcomes.keys(), outcomes
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -14,22 +15,28 @@ import pytest
 import torch
 import transformers
 
-from pipeprobe import drift
+from pipeprobe.report import statuses as drift
 from tests import twins
 from tests.conftest import PROJECT
 from tests.perturb import copy_sentiment_project
 
 PROBES = 25
 PORTUGUESE = 7
+SKIPPED_PROBES = 6  # the zero-shot suite, whose model the run lacks
+ZERO_SHOT = ("suites/test_zero_shot.py", "fixtures/zero_shot.yaml")
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory, sst2_twin: Path) -> Path:
-    """The sentiment suite against the twin and the notes' baselines, with both reports (made once)."""
+    """The sentiment suite against the twin and the notes' baselines (their outputs differ: failures), and the
+    zero-shot suite, whose model the map lacks (skips), with both reports (made once)."""
     project = copy_sentiment_project(tmp_path_factory.mktemp("html"), PROJECT)
+    for part in ZERO_SHOT:
+        shutil.copy2(PROJECT / part, project / part)
     mapping = twins.write_model_map(project / "map.toml", {twins.SST2_ID: sst2_twin})
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "sentiment", f"--model-map={mapping}",
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "sentiment or zero_shot",
+         f"--model-map={mapping}",
          "--html=reports/report.html", "--self-contained-html", "--drift-report=reports/drift"],
         cwd=project, capture_output=True, text=True, timeout=300,
     )
@@ -54,18 +61,20 @@ def test_the_report_shows_the_environment_and_each_probe_in_detail(report):
     assert environment["Model map"].endswith("map.toml")
 
     tests = data["tests"]
-    assert len(tests) == 2 * PROBES
+    assert len(tests) == 2 * (PROBES + SKIPPED_PROBES)
+    # pytest-html's own settings, set by the plugin: what needs a decision first, the rest collapsed
+    assert data["initialSort"] == "probe_status" and data["renderCollapsed"] == ["passed", "skipped", "xfailed"]
     row = tests["suites/test_sentiment.py::test_baseline[teste-06]"][0]
     cells = "".join(row["resultsTableRow"])
     assert '<td class="col-task">text-classification</td>' in cells
     assert '<td class="col-lang">en</td>' in cells
-    status = re.search(r'<td class="col-probe_status">([^<]*)</td>', cells).group(1)
+    status = re.search(r'<td class="col-probe_status"><!--[^>]*-->([^<]*)</td>', cells).group(1)
     assert status in drift.STATUSES
     assert "distilbert/distilbert-base-uncased-finetuned-sst-2-english@714eb0f" in cells
     details = "".join(extra["content"] for extra in row["extras"] if extra["format_type"] == "html")
     for shown in (
         "I have a complaint to make",  # the input
-        "notes' verdict: <b>reprovado</b>",
+        "notes' verdict: <b>wrong</b>",  # reprovado, read as wrong
         "doubtful record",
         "0.9828368425369263",  # the notes' baseline
         "transformers=4.55.2",  # and its provenance
@@ -79,28 +88,68 @@ def test_the_report_shows_the_environment_and_each_probe_in_detail(report):
     assert 'id="pp-task"' in page and "<option>text-classification</option>" in page
     assert "<option>en</option><option>pt</option>" in page
     assert "reports/drift/drift.html" in page
+    # the count says what ran: not the zero-shot probes' tests, nor a baseline test without a baseline
+    results = [runs[-1]["result"] for runs in tests.values()]
+    skipped_tests = results.count("Skipped")
+    assert skipped_tests > 2 * SKIPPED_PROBES
+    ran = len(results) - skipped_tests
+    assert f"{ran} of {len(results)} tests ran; {skipped_tests} skipped, 1 model unavailable" in page
+
+    # a skipped probe: one line naming its model, never pytest's raw (file, line, reason) tuple
+    skipped = tests["suites/test_zero_shot.py::test_baseline[base]"][0]
+    assert skipped["result"] == "Skipped"
+    assert "not run: facebook/bart-large-mnli@" in "".join(skipped["resultsTableRow"])
+    assert skipped["log"].startswith("not run: model facebook/bart-large-mnli@") and "('" not in skipped["log"]
+    assert "facebook/bart-large-mnli@d7645e1</b>: 6 probes not run" in html.unescape(page)
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="https?://', page), "the report loads from the network"
 
 
-@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")), reason="no chromium here")
-def test_the_report_renders_offline_in_headless_chromium(report, tmp_path):
+def _browser() -> str:
+    """Debian's chromium; CI installs it (.ci/run), so there a missing browser fails instead of skipping."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("PIPEPROBE_REQUIRE_BROWSER"):
+            pytest.fail("no chromium, and PIPEPROBE_REQUIRE_BROWSER is set (CI): apt-get install -y chromium")
+        pytest.skip("no chromium here (Debian: apt-get install -y chromium)")
+    return browser
+
+
+def rendered_dom(report: Path, profile: Path, fragment: str = "") -> str:
+    """The report as headless Chromium leaves it once its own JavaScript ran, with no network."""
     command = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-        "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=5000", "--dump-dom", report.as_uri() + "#lang=pt",
+        _browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+        "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=5000", "--dump-dom", report.as_uri() + fragment,
     ]
-    dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def test_the_report_renders_offline_in_headless_chromium_failures_first_skips_collapsed(report, tmp_path):
+    dom = rendered_dom(report, tmp_path / "profile")
+    rows = re.findall(r'<tbody class="results-table-row ([a-z]+)"[^>]*>(.*?)</tbody>', dom, re.S)
     # The rows exist only once the report's own JavaScript ran, with no network.
-    assert dom.count('class="col-task"') == 2 * PROBES
-    # "#lang=pt" preselected the language filter: only the Portuguese probes' rows show.
-    rows = re.findall(r'<tbody class="results-table-row [a-z]+"[^>]*>', dom)
-    assert len(rows) == 2 * PROBES
-    assert len([row for row in rows if "display: none" not in row]) == 2 * PORTUGUESE
+    assert len(rows) == 2 * (PROBES + SKIPPED_PROBES)
+    outcomes = [outcome for outcome, _ in rows]
+    assert "failed" in outcomes  # the twin's outputs are not the notes' baselines
+    first = rows[0][1]
+    assert outcomes[0] == "failed" and re.search(r'<td class="col-result">Failed</td>', first)
+    first_status = re.search(r'<td class="col-probe_status">(?:<!--[^>]*-->)?([^<]*)</td>', first).group(1)
+    assert first_status in drift.FAILING  # a baseline that moved beyond tolerance comes first, open
+    assert outcomes.index("skipped") > max(i for i, outcome in enumerate(outcomes) if outcome == "failed")
+    assert outcomes[-2 * SKIPPED_PROBES:] == ["skipped"] * 2 * SKIPPED_PROBES  # skipped rows last,
+    for outcome, body in rows:  # collapsed, like passed ones; failures open
+        collapsed = 'class="col-result collapsed"' in body
+        assert collapsed == (outcome in ("passed", "skipped", "xfailed")), outcome
+
+    # "#lang=pt" preselects the language filter: only the Portuguese probes' rows show.
+    filtered = rendered_dom(report, tmp_path / "profile-pt", "#lang=pt")
+    shown = re.findall(r'<tbody class="results-table-row [a-z]+"[^>]*>', filtered)
+    assert len(shown) == 2 * (PROBES + SKIPPED_PROBES)
+    assert len([row for row in shown if "display: none" not in row]) == 2 * PORTUGUESE
 
 
 def test_an_image_or_audio_input_is_shown_inline(tmp_path):
-    from pipeprobe.html_report import media_html
+    from pipeprobe.report.html_hooks import media_html
 
     (tmp_path / "images").mkdir()
     (tmp_path / "images/cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)

@@ -10,7 +10,7 @@ import pytest
 
 from pipeprobe.tasks import media
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run_inprocess
 
 PROJECT = Path(__file__).resolve().parents[1]
 VIT_SLUG = "google--vit-base-patch16-224@3f49326"
@@ -29,7 +29,7 @@ def test_present_media_are_recorded_and_matched_and_a_missing_one_skips_naming_f
     twins.write_synthetic_jpeg(project.path / "fixtures/media/piscina-mergulhador.jpg")
     twins.write_synthetic_flac(project.path / "fixtures/media/mlk.flac")
 
-    update = run(project, "-m", SELECT, f"--model-map={mapping}", "--snapshot-update", "-rs")
+    update = run_inprocess(project, "-m", SELECT, f"--model-map={mapping}", "--snapshot-update", "-rs")
     update.stdout.fnmatch_lines([f"*media file pipeline-cat-chonk.jpeg is not in *fixtures/media: download {CAT_URL}*"])
     outcomes = update.parseoutcomes()
     assert outcomes.get("skipped") == 2 and not {"error", "errors"} & set(outcomes), update.stdout.str()
@@ -45,7 +45,7 @@ def test_present_media_are_recorded_and_matched_and_a_missing_one_skips_naming_f
     assert "model map" in speech["provenance"]["source"] and speech["output"]["text"].strip()
     assert (project.path / "snapshots/speech_recognition/openai--whisper-large-v3@main/base.json").is_file()
 
-    again = run(project, "-m", SELECT, "-k", "baseline", f"--model-map={mapping}")
+    again = run_inprocess(project, "-m", SELECT, "-k", "baseline", f"--model-map={mapping}")
     outcomes = again.parseoutcomes()
     assert outcomes.get("passed") == 3 and outcomes.get("skipped") == 1 and "failed" not in outcomes, outcomes
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run_inprocess
 
 SNAPSHOTS = Path("snapshots/minilm/sentence-transformers--all-MiniLM-L6-v2@main")
 PROBES = 9
@@ -22,7 +22,9 @@ def minilm_twin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_minilm_suite_records_then_matches_and_shows_padding_and_the_512_limit(project, minilm_twin):
     twin = minilm_twin
     mapping = twins.write_model_map(project.path / "map.toml", {twins.MINILM_ID: twin})
-    update = run(project, "suites/test_minilm.py", f"--model-map={mapping}", "-k", "baseline", "--snapshot-update")
+    update = run_inprocess(
+        project, "suites/test_minilm.py", f"--model-map={mapping}", "-k", "baseline", "--snapshot-update"
+    )
     update.assert_outcomes(passed=PROBES, deselected=PROBES)
     records = {path.stem: json.loads(path.read_text())["output"] for path in (project.path / SNAPSHOTS).glob("*.json")}
     assert records["truncation-512"] == {"tokens": 512, "last_hidden_state": [1, 512, 384]}
@@ -31,7 +33,7 @@ def test_minilm_suite_records_then_matches_and_shows_padding_and_the_512_limit(p
     assert records["padding-attention-mask"]["with_mask_max_diff"] < 1e-5
     assert records["padding-attention-mask"]["without_mask_max_diff"] > 1e-3
 
-    again = run(project, "suites/test_minilm.py", f"--model-map={mapping}")
+    again = run_inprocess(project, "suites/test_minilm.py", f"--model-map={mapping}")
     # a random twin has no notion of similarity: only those two expectations may miss
     outcomes = again.parseoutcomes()
     assert outcomes["passed"] >= 2 * PROBES - 2 and outcomes.get("failed", 0) <= 2, again.stdout.str()

@@ -12,7 +12,7 @@ import yaml
 from pipeprobe import cli, models
 from pipeprobe.catalogue import load_catalogue
 from pipeprobe.devices import Target
-from pipeprobe.model_lock import LOCK_NAME, LockEntry, LockFileError, read_lock, today
+from pipeprobe.models.lock import LOCK_NAME, LockEntry, LockFileError, read_lock, today
 from pipeprobe.runner import ProbeRunner
 from tests.conftest import run
 
@@ -64,8 +64,8 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeHub:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv(models.MODEL_MAP_ENV, raising=False)
-    monkeypatch.setattr("pipeprobe.model_commands.hub_unreachable_reason", lambda: None)
-    monkeypatch.setattr(models, "hub_unreachable_reason", lambda: "hub not reachable in tests")
+    monkeypatch.setattr("pipeprobe.models.commands.hub_unreachable_reason", lambda: None)
+    monkeypatch.setattr("pipeprobe.models.resolution.hub_unreachable_reason", lambda: "hub not reachable in tests")
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake)
     return fake
 

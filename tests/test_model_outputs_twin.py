@@ -13,7 +13,7 @@ from pipeprobe.compare import CPU_FLOAT32, differences, tier_for
 from pipeprobe.snapshots import tolerance_between
 from pipeprobe.tasks import model_outputs
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run_inprocess
 
 PROJECT = Path(__file__).resolve().parents[1]
 SST2_SLUG = "distilbert--distilbert-base-uncased-finetuned-sst-2-english@714eb0f"
@@ -51,7 +51,7 @@ def model_map(sst2_twin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def test_update_records_every_probe_then_a_second_run_matches(project, model_map):
-    update = run(project, "-m", SELECT, f"--model-map={model_map}", "--snapshot-update", "-rA")
+    update = run_inprocess(project, "-m", SELECT, f"--model-map={model_map}", "--snapshot-update", "-rA")
     outcomes = update.parseoutcomes()
     assert outcomes.get("skipped", 0) == 0 and "error" not in outcomes and "errors" not in outcomes, update.stdout.str()
     update.stdout.fnmatch_lines(["*loaded google-bert/bert-base-cased@main on cpu/float32 (model-outputs)*"])
@@ -81,7 +81,7 @@ def test_update_records_every_probe_then_a_second_run_matches(project, model_map
     assert recorded["modulo-3-bertconfig"]["output"]["config"]["hidden_size"] == 768
     assert recorded["sequencias-longas"]["output"]["truncated"] == {"tokens": 512, "logits_shape": [1, 2]}
 
-    again = run(project, "-m", SELECT, "-k", "baseline", f"--model-map={model_map}")
+    again = run_inprocess(project, "-m", SELECT, "-k", "baseline", f"--model-map={model_map}")
     outcomes = again.parseoutcomes()
     assert outcomes.get("passed") == PROBES and not {"failed", "error", "errors", "skipped"} & set(outcomes), outcomes
 

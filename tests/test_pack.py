@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe import cli, gguf_cache, pack
+from pipeprobe import cli, pack
 from pipeprobe.devices import Target
-from pipeprobe.models import ModelMap, ModelMapError, ModelSpec, ModelUnavailable, resolve_and_load
+from pipeprobe.models import ModelMap, ModelMapError, ModelSpec, ModelUnavailable, gguf_cache, resolve_and_load
 from tests import twins
 
 CPU = Target("cpu", "float32")

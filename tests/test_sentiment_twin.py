@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run_inprocess
 
 SNAPSHOTS = Path("snapshots/sentiment/distilbert--distilbert-base-uncased-finetuned-sst-2-english@714eb0f")
 PROBES = 25
@@ -25,7 +25,7 @@ def test_update_writes_baselines_then_a_second_run_matches_every_one(project, ss
     before = {path.name: path.read_text() for path in (project.path / SNAPSHOTS).glob("*.json")}
     assert len(before) == RECORDED_BY_NOTES
 
-    update = run(project, "-m", "sentiment", f"--model-map={mapping}", "--snapshot-update")
+    update = run_inprocess(project, "-m", "sentiment", f"--model-map={mapping}", "--snapshot-update")
     outcomes = update.parseoutcomes()
     assert outcomes.get("skipped", 0) == 0, update.stdout.str()
     assert "error" not in outcomes and "errors" not in outcomes
@@ -43,19 +43,19 @@ def test_update_writes_baselines_then_a_second_run_matches_every_one(project, ss
         assert "model map" in record["provenance"]["source"]
         assert set(record["output"]) == {"label", "score"}
 
-    again = run(project, "-m", "sentiment", f"--model-map={mapping}", "-k", "baseline")
+    again = run_inprocess(project, "-m", "sentiment", f"--model-map={mapping}", "-k", "baseline")
     again.assert_outcomes(passed=PROBES, deselected=None)
 
 
 def test_shift_within_tolerance_matches_and_beyond_it_fails_naming_probe_and_delta(project, sst2_twin, tmp_path):
-    run(project, "-m", "sentiment", f"--model-map={model_map(project, sst2_twin)}", "--snapshot-update")
+    run_inprocess(project, "-m", "sentiment", f"--model-map={model_map(project, sst2_twin)}", "--snapshot-update")
 
     nudged = twins.shift_classifier_bias(sst2_twin, tmp_path / "nudged", "POSITIVE", 1e-5)
-    within = run(project, "-m", "sentiment", "-k", "baseline", f"--model-map={model_map(project, nudged)}")
+    within = run_inprocess(project, "-m", "sentiment", "-k", "baseline", f"--model-map={model_map(project, nudged)}")
     within.assert_outcomes(passed=PROBES, deselected=None)
 
     shifted = twins.shift_classifier_bias(sst2_twin, tmp_path / "shifted", "POSITIVE", 0.05)
-    beyond = run(project, "-m", "sentiment", "-k", "baseline", f"--model-map={model_map(project, shifted)}")
+    beyond = run_inprocess(project, "-m", "sentiment", "-k", "baseline", f"--model-map={model_map(project, shifted)}")
     beyond.assert_outcomes(failed=PROBES, deselected=None)
     beyond.stdout.fnmatch_lines([
         "*probe sentiment/teste-01 on distilbert/distilbert-base-uncased-finetuned-sst-2-english@714eb0f",
@@ -78,21 +78,21 @@ def test_notes_baselines_carry_their_provenance_and_flag_doubtful_records():
 
 
 def test_every_sentiment_try_is_collected_with_its_markers(project):
-    result = run(project, "-m", "sentiment", "--co", "-q")
+    result = run_inprocess(project, "-m", "sentiment", "--co", "-q")
     listed = result.stdout.str()
     assert "suites/test_sentiment.py::test_expectation[teste-01]" in listed
     assert "suites/test_sentiment.py::test_baseline[exercicio-5]" in listed
     assert re.search(rf"^{2 * PROBES}(/\d+)? tests collected", listed, re.MULTILINE)
-    portuguese = run(project, "-m", "sentiment and lang_pt", "--co", "-q")
+    portuguese = run_inprocess(project, "-m", "sentiment and lang_pt", "--co", "-q")
     assert re.search(rf"^{2 * 7}/\d+ tests collected", portuguese.stdout.str(), re.MULTILINE)
 
 
 def test_without_the_model_each_probe_skips_naming_it_or_errors_when_required(project, tmp_path):
     empty = twins.write_model_map(tmp_path / "empty.toml", {})
-    skipped = run(project, "-m", "sentiment", f"--model-map={empty}", "-rs")
+    skipped = run_inprocess(project, "-m", "sentiment", f"--model-map={empty}", "-rs")
     skipped.assert_outcomes(skipped=2 * PROBES)
     skipped.stdout.fnmatch_lines([
         "*model distilbert/distilbert-base-uncased-finetuned-sst-2-english@714eb0f unavailable: not in the model map*",
     ])
-    required = run(project, "-m", "sentiment", f"--model-map={empty}", "--require-models")
+    required = run_inprocess(project, "-m", "sentiment", f"--model-map={empty}", "--require-models")
     required.assert_outcomes(errors=2 * PROBES)

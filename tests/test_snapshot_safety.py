@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from syrupy.data import Snapshot, SnapshotCollection
 
-from pipeprobe import drift
+from pipeprobe.report import document
 from pipeprobe.snapshots import ProbeSnapshotExtension
 from tests import twins
 from tests.conftest import PROJECT, run
@@ -137,7 +137,7 @@ def test_an_update_rewrites_only_what_ran_and_under_xdist_writes_the_same_bytes_
     parallel.stdout.fnmatch_lines(["*2 workers*", "*pipeprobe drift*"])
     assert files(snapshots) == serial
 
-    reports = [drift.load_report(two_suites.path / name / "drift.json") for name in ("serial", "parallel")]
+    reports = [document.load_report(two_suites.path / name / "drift.json") for name in ("serial", "parallel")]
     keep = ("probe", "status", "baseline_status", "output", "delta", "expectation", "outcomes")
     serial_probes, parallel_probes = (
         sorted(({key: p.get(key) for key in keep} for p in report["probes"]), key=lambda p: p["probe"])

@@ -13,7 +13,7 @@ from pipeprobe.catalogue import load_suite
 from pipeprobe.devices import Target
 from pipeprobe.tasks import question_answering, summarization, translation
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run_inprocess
 
 PROJECT = Path(__file__).resolve().parents[1]
 SELECT = "question_answering or summarization or translation"
@@ -39,7 +39,7 @@ def twin_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_update_records_every_probe_then_a_second_run_matches(project, twin_folders, tmp_path):
     mapping = twins.write_model_map(tmp_path / "map.toml", twin_folders)
-    update = run(project, "-m", SELECT, f"--model-map={mapping}", "--snapshot-update")
+    update = run_inprocess(project, "-m", SELECT, f"--model-map={mapping}", "--snapshot-update")
     outcomes = update.parseoutcomes()
     assert outcomes.get("skipped", 0) == 0 and "error" not in outcomes and "errors" not in outcomes, update.stdout.str()
     update.stdout.fnmatch_lines([
@@ -54,7 +54,7 @@ def test_update_records_every_probe_then_a_second_run_matches(project, twin_fold
     assert isinstance(written["question_answering/teste-01"]["output"]["score"], float)
     assert set(written["summarization/base"]["output"]) == {"summary_text"}
 
-    again = run(project, "-m", SELECT, "-k", "baseline", f"--model-map={mapping}")
+    again = run_inprocess(project, "-m", SELECT, "-k", "baseline", f"--model-map={mapping}")
     outcomes = again.parseoutcomes()
     assert outcomes.get("passed") == PROBES and not {"failed", "error", "errors", "skipped"} & set(outcomes), outcomes
 

@@ -11,7 +11,7 @@ import pytest
 from pipeprobe.catalogue import load_suite
 from pipeprobe.tasks import adapter_for
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run_inprocess
 
 FOLDERS = {
     ("ner", "base"): Path("snapshots/ner/dbmdz--bert-large-cased-finetuned-conll03-english@4c53496"),
@@ -31,7 +31,7 @@ def tagger_twins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_update_writes_grouped_entities_then_a_second_run_matches(project, tagger_twins):
     mapping = str(twins.write_model_map(project.path / "map.toml", tagger_twins))
-    update = run(project, "-m", "ner or pos", f"--model-map={mapping}", "--snapshot-update")
+    update = run_inprocess(project, "-m", "ner or pos", f"--model-map={mapping}", "--snapshot-update")
     outcomes = update.parseoutcomes()
     assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 2 * PROBES, outcomes
     assert not {"skipped", "error", "errors", "xfailed", "xpassed"} & outcomes.keys(), update.stdout.str()
@@ -50,13 +50,13 @@ def test_update_writes_grouped_entities_then_a_second_run_matches(project, tagge
     pos = json.loads((project.path / FOLDERS["pos", "teste-01"] / "teste-01.json").read_text())
     assert all(group["word"] == group["word"].lower() for group in pos["output"])
 
-    again = run(project, "-m", "ner or pos", f"--model-map={mapping}", "-k", "baseline")
+    again = run_inprocess(project, "-m", "ner or pos", f"--model-map={mapping}", "-k", "baseline")
     outcomes = again.parseoutcomes()
     assert outcomes.get("passed") == PROBES and not {"failed", "skipped", "error", "errors"} & outcomes.keys(), outcomes
 
 
 def test_every_probe_of_the_four_suites_is_collected_under_its_markers(project):
-    listed = run(project, "-m", "zero_shot or fill_mask or ner or pos", "--co", "-q").stdout.str()
+    listed = run_inprocess(project, "-m", "zero_shot or fill_mask or ner or pos", "--co", "-q").stdout.str()
     assert "suites/test_pos.py::test_baseline[teste-01]" in listed
     assert "suites/test_ner.py::test_expectation[exercicio-dslim]" in listed
     assert re.search(r"\b22(/\d+)? tests collected", listed), listed

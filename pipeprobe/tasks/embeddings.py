@@ -18,11 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipeprobe.batching import chunked
 from pipeprobe.devices import Target
-from pipeprobe.gguf_cache import local_source
+from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.common import ModelWithTokenizer as Encoder
 from pipeprobe.tasks.common import load_with_tokenizer
 from pipeprobe.tasks.judging import judge_fields
+
+gguf = True  # load() honours models.yaml's gguf_file
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Encoder:
@@ -32,10 +35,17 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
     return load_with_tokenizer(AutoModel, location, revision, target, local_only)
 
 
-def run(encoder: Encoder, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
+batches = True  # ``embed`` probes are micro-batched (one padded, masked call per batch); other checks run alone
+
+
+def run(encoder: Encoder, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[dict[str, Any]]:
     check = params.get("check", "embed")
     if check == "embed":
-        return [_embed(encoder, text, int(params.get("head", 5))) for text in inputs]
+        head = int(params.get("head", 5))
+        if batch_size <= 1:
+            return [_embed(encoder, text, head) for text in inputs]
+        return [_embedding(vector, head) for chunk in chunked(list(inputs), batch_size)
+                for vector in _pooled(encoder, chunk)]
     if check == "shape":
         return [{"last_hidden_state": _hidden(encoder, list(item))[0].shape_list} for item in inputs]
     if check == "similarity":
@@ -83,7 +93,10 @@ def _pooled(encoder: Encoder, texts: list[str]) -> Any:
 
 
 def _embed(encoder: Encoder, text: str, head: int) -> dict[str, Any]:
-    vector = _pooled(encoder, [text])[0]
+    return _embedding(_pooled(encoder, [text])[0], head)
+
+
+def _embedding(vector: Any, head: int) -> dict[str, Any]:
     return {"dim": int(vector.shape[0]), "norm": float(vector.norm()), "head": [float(v) for v in vector[:head]]}
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.common import check_input_lengths, load_model, pretrained_kwargs
+from pipeprobe.tasks.judging import judge_fields
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
@@ -16,11 +17,20 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
     return pipeline("fill-mask", model=model, tokenizer=tokenizer, device=model.device)
 
 
-def run(unmasker: Any, inputs: list[str], params: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """One call per input; each prediction as {score, token, token_str, sequence}, best first."""
+batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.batching)
+
+
+def run(unmasker: Any, inputs: list[str], params: dict[str, Any], batch_size: int = 1) -> list[list[dict[str, Any]]]:
+    """One call per input (``batch_size`` > 1: one padded call per batch); each prediction as
+    {score, token, token_str, sequence}, best first."""
+    if not params.get("truncation"):  # an input over the model's limit is named, not a tensor error
+        check_input_lengths(unmasker.tokenizer, unmasker.model, inputs)
+    if batch_size > 1 and len(inputs) > 1:
+        outputs = unmasker(list(inputs), batch_size=batch_size, **params)
+    else:
+        outputs = [unmasker(text, **params) for text in inputs]
     results = []
-    for text in inputs:
-        predictions = unmasker(text, **params)
+    for predictions in outputs:
         results.append([
             {
                 "score": float(prediction["score"]),
@@ -33,15 +43,23 @@ def run(unmasker: Any, inputs: list[str], params: dict[str, Any]) -> list[list[d
     return results
 
 
-def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
-    """``count`` distinct predictions (the ``top_k`` asked for), best first."""
+def _check_count(count: int, output: list[dict[str, Any]]) -> str | None:
+    """Named check ``count``: that many distinct predictions (the ``top_k`` asked for), best first."""
     problems = []
-    if len(output) != expect["count"]:
-        problems.append(f"expected {expect['count']} predictions, got {len(output)}")
+    if len(output) != count:
+        problems.append(f"expected {count} predictions, got {len(output)}")
     tokens = [prediction["token"] for prediction in output]
     if len(set(tokens)) != len(tokens):
         problems.append(f"the same token predicted twice: {tokens}")
     scores = [prediction["score"] for prediction in output]
     if scores != sorted(scores, reverse=True):
         problems.append(f"predictions not ranked best first: scores {scores}")
-    return problems
+    return "; ".join(problems) or None
+
+
+checks = {"count": _check_count}
+
+
+def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
+    """The expectation language on the list of predictions (``0.token_str``), plus ``count``."""
+    return judge_fields(expect, output, checks)

@@ -1,7 +1,7 @@
 """Image classification: the ``image-classification`` pipeline (in transformers 4.57 and 5.x alike).
 
-The image is a local copy of what the notes classified (``media.media_path``), passed to the
-pipeline by path so that it is read as the notes' URL was (EXIF-rotated, RGB). The image
+The image is a local copy of what the notes classified (``media.media_path``), read as the
+pipeline reads the notes' URL (EXIF-rotated, RGB; ``media.read_image``, which names an unreadable file). The image
 processor is the PIL one both versions have (``use_fast=False``), as 4.55.2 used by default.
 """
 
@@ -11,7 +11,10 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
-from pipeprobe.tasks.media import media_path
+from pipeprobe.tasks.judging import judge_fields
+from pipeprobe.tasks.media import read_image
+
+batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
@@ -26,13 +29,11 @@ def run(classifier: Any, inputs: list[dict[str, Any]], params: dict[str, Any]) -
     """The top labels (5 by default) with their scores, for each image."""
     results = []
     for spec in inputs:
-        ranking = classifier(str(media_path(spec)), **params)
+        ranking = classifier(read_image(spec), **params)
         results.append([{"label": item["label"], "score": float(item["score"])} for item in ranking])
     return results
 
 
 def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
-    """``top_label_in``: labels a person accepts as the best guess."""
-    accepted = expect["top_label_in"]
-    top = output[0]["label"]
-    return [] if top in accepted else [f"expected a top label among {accepted}, got {top!r} ({output[0]['score']:.4f})"]
+    """The expectation language on the ranking (``0.label: {one_of: [...]}``: an accepted best guess)."""
+    return judge_fields(expect, output)

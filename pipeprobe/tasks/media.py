@@ -3,7 +3,8 @@
 A probe's input names a file in the media folder (``fixtures/media/`` beside the probe files)
 and, where the notes had one, the URL it came from. Probes never fetch at test time: a file
 that is not there is a ``MediaUnavailable``, which the plugin turns into a skip naming the
-file and where to get it.
+file and where to get it. A file that is there but can't be decoded is a ``MediaUnreadable``
+(one line naming it), and audio is resampled to the model's sampling rate with librosa.
 """
 
 from __future__ import annotations
@@ -11,11 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeprobe.tasks.common import ProbeInputError
+
 _MEDIA_DIR = Path("fixtures/media")
 
 
 class MediaUnavailable(RuntimeError):
     """A media file a probe needs is not in the media folder; the message names it and its source."""
+
+
+class MediaUnreadable(ProbeInputError):
+    """A media file that is there but is not a readable image or recording; the message names it."""
 
 
 def set_media_dir(folder: Path) -> None:
@@ -35,3 +42,42 @@ def media_path(spec: dict[str, Any]) -> Path:
         what = spec.get("description") or "a local file"
         source = f"the notes did not include it ({what}); put such a file at {path}"
     raise MediaUnavailable(f"media file {spec['file']} is not in {_MEDIA_DIR}: {source} (probes never fetch it)")
+
+
+def read_image(spec: dict[str, Any]) -> Any:
+    """The image as an RGB PIL image, EXIF-rotated (as the pipeline reads a path or URL), or MediaUnreadable."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = media_path(spec)
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            image.load()
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise MediaUnreadable(f"media file {path} is not a readable image: {_brief(error)}") from None
+
+
+def read_audio(spec: dict[str, Any], sampling_rate: int | None) -> dict[str, Any]:
+    """The recording as ``{"raw": float32 mono samples, "sampling_rate"}``, resampled to ``sampling_rate``
+    (the model's; None keeps the file's) with librosa, or MediaUnreadable naming the file."""
+    import librosa
+    import soundfile
+
+    path = media_path(spec)
+    try:
+        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as error:
+        raise MediaUnreadable(f"media file {path} is not a readable recording: {_brief(error)}") from None
+    if samples.size == 0:
+        raise MediaUnreadable(f"media file {path} is not a readable recording: it holds no samples")
+    mono = samples.mean(axis=1)
+    if sampling_rate and int(rate) != int(sampling_rate):
+        mono = librosa.resample(mono, orig_sr=int(rate), target_sr=int(sampling_rate)).astype("float32")
+        rate = sampling_rate
+    return {"raw": mono, "sampling_rate": int(rate)}
+
+
+def _brief(error: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -20,13 +20,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pipeprobe.compare import CPU_FLOAT32, Tolerance
 from pipeprobe.devices import Target
 from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
 from pipeprobe.tasks.common import load_with_tokenizer, pretrained_kwargs
+from pipeprobe.tasks.judging import judge_fields
 
 PAD = "<pad>"
 ABSENT = "<absent>"
-MATCH_TOLERANCE = 1e-4
+# Rows "match" within this run's tolerance tier (set by the plugin from --device/--dtype), so
+# --dtype bfloat16 on CPU judges padding and batching by the bf16 tier, not a fixed 1e-4.
+_RUN_TOLERANCE: Tolerance = CPU_FLOAT32
+
+
+def set_run_tolerance(tolerance: Tolerance) -> None:
+    """The tier padding/batching/logits checks judge by: this run's (device, dtype)."""
+    global _RUN_TOLERANCE
+    _RUN_TOLERANCE = tolerance
+
+
+batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Loaded:
@@ -211,31 +224,14 @@ def captured_warnings() -> Iterator[list[str]]:
 
 # Judging ----------------------------------------------------------------------------------
 def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    problems: list[str] = []
-    for key, wanted in expect.items():
-        problem = JUDGES[key](wanted, output)
-        if problem:
-            problems.append(problem)
-    return problems
-
-
-def _judge_shape(wanted: list[int], output: dict[str, Any]) -> str | None:
-    return None if output.get("shape") == wanted else f"expected shape {wanted}, got {output.get('shape')}"
+    """The expectation language (``shape``, ``config.hidden_size``, ``id2label: {equals: ...}``) plus the
+    named checks in ``checks``."""
+    return judge_fields(expect, output, checks)
 
 
 def _judge_argmax(wanted: list[int], output: dict[str, Any]) -> str | None:
     got = [max(range(len(row)), key=row.__getitem__) for row in output["logits"]]
     return None if got == wanted else f"expected the largest logit at {wanted}, got {got} (logits {output['logits']})"
-
-
-def _judge_id2label(wanted: dict[str, str], output: dict[str, Any]) -> str | None:
-    got = output.get("id2label")
-    return None if got == {str(key): value for key, value in wanted.items()} else f"expected {wanted}, got {got}"
-
-
-def _judge_config(wanted: dict[str, Any], output: dict[str, Any]) -> str | None:
-    wrong = {key: output["config"].get(key) for key, value in wanted.items() if output["config"].get(key) != value}
-    return None if not wrong else f"expected config values {wanted}, but got {wrong}"
 
 
 def _judge_raises(wanted: bool, output: dict[str, Any]) -> str | None:
@@ -271,14 +267,12 @@ def _judge_long(wanted: dict[str, Any], output: dict[str, Any]) -> str | None:
 
 
 def _close(left: list[float], right: list[float]) -> bool:
-    return all(abs(a - b) <= MATCH_TOLERANCE for a, b in zip(left, right, strict=True))
+    return all(_RUN_TOLERANCE.allows(b, a) for a, b in zip(left, right, strict=True))
 
 
-JUDGES: dict[str, Callable[[Any, dict[str, Any]], str | None]] = {
-    "shape": _judge_shape,
+# Named checks: judgements of the model's behaviour that are not one field's value.
+checks: dict[str, Callable[[Any, dict[str, Any]], str | None]] = {
     "argmax": _judge_argmax,
-    "id2label": _judge_id2label,
-    "config": _judge_config,
     "raises": _judge_raises,
     "rows_equal": _judge_rows_equal,
     "rows_match_sequences": _judge_rows_match,

@@ -20,8 +20,12 @@ import numpy as np
 from pipeprobe.devices import Target
 from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
 from pipeprobe.tasks.common import load_with_tokenizer
+from pipeprobe.tasks.judging import judge_fields
 
 DEFAULTS = {"top_k": 1, "max_answer_len": 15, "align_to_words": True, "handle_impossible_answer": False}
+
+
+batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Loaded:
@@ -141,12 +145,18 @@ def _char_span(encoding: Any, first: int, last: int, sequence: int, align_to_wor
     return encoding.offsets[first][0], encoding.offsets[last][1]
 
 
-def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    """``answer``: the exact answer; ``answer_within``: the answer must come from this passage."""
+def _check_answer_within(passage: str, output: dict[str, Any]) -> str | None:
+    """Named check ``answer_within``: a non-empty answer taken from this passage."""
     got = output["answer"]
-    if "answer" in expect and got != expect["answer"]:
-        return [f"expected the answer {expect['answer']!r}, got {got!r} (score {output['score']:.4f})"]
-    passage = expect.get("answer_within")
-    if passage is not None and not (got.strip() and got in passage):
-        return [f"expected an answer from {passage!r}, got {got!r} (score {output['score']:.4f})"]
-    return []
+    if got.strip() and got in passage:
+        return None
+    return f"expected an answer from {passage!r}, got {got!r} (score {output['score']:.4f})"
+
+
+checks = {"answer_within": _check_answer_within}
+
+
+def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
+    """The expectation language on ``{answer, score, start, end}`` (``answer``: the exact answer), plus
+    ``answer_within``."""
+    return judge_fields(expect, output, checks)

@@ -1,9 +1,10 @@
 """Speech recognition: the ``automatic-speech-recognition`` pipeline (in transformers 4.57 and 5.x).
 
 The audio is a local copy of what the notes transcribed (``media.media_path``), decoded with
-soundfile to float32 mono and handed to the pipeline as ``{"raw", "sampling_rate"}``: the notes'
+soundfile to float32 mono and resampled with librosa to the model's sampling rate
+(``media.read_audio``), then handed to the pipeline as ``{"raw", "sampling_rate"}``: the notes'
 URL input went through ffmpeg instead, which gives the same samples for a lossless file at the
-model's sampling rate (the pipeline resamples any other rate, which needs torchaudio).
+model's rate; a recording at any other rate works without torchaudio.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
-from pipeprobe.tasks.media import media_path
+from pipeprobe.tasks.judging import judge_fields
+from pipeprobe.tasks.media import read_audio
+
+batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
@@ -26,19 +30,20 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
     )
 
 
-def read_audio(spec: dict[str, Any]) -> dict[str, Any]:
-    """The media file as ``{"raw": float32 mono samples, "sampling_rate": rate}``."""
-    import soundfile
-
-    samples, rate = soundfile.read(str(media_path(spec)), dtype="float32", always_2d=True)
-    return {"raw": samples.mean(axis=1), "sampling_rate": int(rate)}
-
-
 def run(transcriber: Any, inputs: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, str]]:
-    return [{"text": transcriber(read_audio(spec), **params)["text"]} for spec in inputs]
+    rate = getattr(transcriber.feature_extractor, "sampling_rate", None)
+    return [{"text": transcriber(read_audio(spec, rate), **params)["text"]} for spec in inputs]
+
+
+def _check_words(words: str, output: dict[str, str]) -> str | None:
+    """Named check ``words``: the words a person hears, surrounding spaces aside (Whisper adds one)."""
+    got = output["text"].strip()
+    return None if got == words.strip() else f"words: expected {words.strip()!r}, got {got!r}"
+
+
+checks = {"words": _check_words}
 
 
 def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
-    """``text``: the words a person hears (surrounding spaces aside)."""
-    got = output["text"].strip()
-    return [] if got == expect["text"].strip() else [f"expected {expect['text'].strip()!r}, got {got!r}"]
+    """The expectation language on ``{text}``, plus ``words``."""
+    return judge_fields(expect, output, checks)

@@ -6,6 +6,9 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.tasks import text2text
+from pipeprobe.tasks.judging import judge_fields
+
+batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
 
 
 def load(
@@ -18,8 +21,16 @@ def run(loaded: text2text.Seq2Seq, inputs: list[str], params: dict[str, Any]) ->
     return [{"summary_text": text} for text in text2text.generate(loaded, inputs, params)]
 
 
-def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
-    """``mentions``: phrases a person expects the summary to keep."""
+def _check_mentions(phrases: list[str], output: dict[str, str]) -> str | None:
+    """Named check ``mentions``: phrases a person expects the summary to keep (any case)."""
     summary = output["summary_text"]
-    missing = [phrase for phrase in expect.get("mentions", []) if phrase.lower() not in summary.lower()]
-    return [f"expected the summary to mention {missing}, got {summary!r}"] if missing else []
+    missing = [phrase for phrase in phrases if phrase.lower() not in summary.lower()]
+    return f"expected the summary to mention {missing}, got {summary!r}" if missing else None
+
+
+checks = {"mentions": _check_mentions}
+
+
+def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
+    """The expectation language on ``{summary_text}``, plus ``mentions``."""
+    return judge_fields(expect, output, checks)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.common import check_input_lengths, load_model, pretrained_kwargs
+from pipeprobe.tasks.judging import judge_fields
 
+fields = ("label", "score")  # the keys of every result: an expect path elsewhere is refused when the file is read
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
@@ -16,13 +18,20 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
     return pipeline("text-classification", model=model, tokenizer=tokenizer, device=model.device)
 
 
-def run(classifier: Any, inputs: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
-    """One call for the whole batch, as the notes ran it; one {label, score} per input."""
-    results = classifier(list(inputs), **params)
+batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.batching)
+
+
+def run(classifier: Any, inputs: list[str], params: dict[str, Any], batch_size: int = 1) -> list[dict[str, Any]]:
+    """One call for the whole batch, as the notes ran it; one {label, score} per input.
+
+    ``batch_size`` 1 (the pipeline's default, the notes' way) runs each input alone; more pads them together.
+    """
+    if not params.get("truncation"):  # an input over the model's limit is named, not a tensor error
+        check_input_lengths(classifier.tokenizer, classifier.model, inputs)
+    results = classifier(list(inputs), batch_size=max(1, batch_size), **params)
     return [{"label": result["label"], "score": float(result["score"])} for result in results]
 
 
 def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    if output["label"] != expect["label"]:
-        return [f"expected label {expect['label']}, got {output['label']} (score {output['score']:.6f})"]
-    return []
+    """The expectation language on ``{label, score}``; a miss shows the score."""
+    return [f"{problem} (score {output['score']:.6f})" for problem in judge_fields(expect, output)]

@@ -20,12 +20,16 @@ from __future__ import annotations
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.gguf_cache import local_source
+from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.common import ModelWithTokenizer as Generator
 from pipeprobe.tasks.common import load_with_tokenizer
 from pipeprobe.tasks.judging import judge_fields
 
 _GENERATE_KEYS = {"max_new_tokens", "max_length", "num_return_sequences", "do_sample", "temperature", "top_k", "top_p"}
+
+
+batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
+gguf = True  # load() honours models.yaml's gguf_file
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Generator:
@@ -40,6 +44,10 @@ def run(generator: Generator, inputs: list[Any], params: dict[str, Any]) -> list
         return [_left_padding(generator, list(prompts), int(params.get("top", 3))) for prompts in inputs]
     if params.get("chat"):
         return [_chat(generator, messages, params) for messages in inputs]
+    if params.get("seeds") is not None:  # a stochastic probe's repeats (pipeprobe.stochastic): one seed per input
+        from pipeprobe.tasks.sampling import seeded_samples
+
+        return seeded_samples(generator, list(inputs), params)
     if params.get("do_sample") or params.get("check") == "structure":
         return [_sampled(generator, prompt, params) for prompt in inputs]
     return [{"generated_text": _generate(generator, prompt, params)[0][0]} for prompt in inputs]

@@ -10,7 +10,8 @@ import numbers
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.common import check_input_lengths, load_model, pretrained_kwargs
+from pipeprobe.tasks.judging import judge_fields
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
@@ -21,11 +22,21 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
     return pipeline("token-classification", model=model, tokenizer=tokenizer, device=model.device)
 
 
-def run(tagger: Any, inputs: list[str], params: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """One call per input; each group (or token) with plain floats for scores and ints for offsets."""
+batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.batching)
+
+
+def run(tagger: Any, inputs: list[str], params: dict[str, Any], batch_size: int = 1) -> list[list[dict[str, Any]]]:
+    """One call per input (``batch_size`` > 1: one padded call per batch); each group (or token) with
+    plain floats for scores and ints for offsets."""
     if "grouped_entities" in params:
         raise ValueError("grouped_entities was removed in transformers 5: use aggregation_strategy: simple")
-    return [[plain(group) for group in tagger(text, **params)] for text in inputs]
+    if not params.get("truncation"):  # an input over the model's limit is named, not a tensor error
+        check_input_lengths(tagger.tokenizer, tagger.model, inputs)
+    if batch_size > 1 and len(inputs) > 1:
+        outputs = tagger(list(inputs), batch_size=batch_size, **params)
+    else:
+        outputs = [tagger(text, **params) for text in inputs]
+    return [[plain(group) for group in groups] for groups in outputs]
 
 
 def plain(group: dict[str, Any]) -> dict[str, Any]:
@@ -41,13 +52,20 @@ def plain(group: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
-    """The groups a person expects, in order: each {entity_group, word} (scores and offsets are the baseline's)."""
-    wanted = [(group["entity_group"], group["word"]) for group in expect["entities"]]
+def _check_entities(entities: list[dict[str, Any]], output: list[dict[str, Any]]) -> str | None:
+    """Named check ``entities``: the groups a person expects, in order, each {entity_group, word}
+    (scores and offsets are the baseline's)."""
+    wanted = [(group["entity_group"], group["word"]) for group in entities]
     got = [(group.get("entity_group", group.get("entity")), group["word"]) for group in output]
-    if got != wanted:
-        return [f"expected {_show(wanted)}, got {_show(got)}"]
-    return []
+    return None if got == wanted else f"expected {_show(wanted)}, got {_show(got)}"
+
+
+checks = {"entities": _check_entities}
+
+
+def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
+    """The expectation language on the list of groups (``0.word``), plus ``entities``."""
+    return judge_fields(expect, output, checks)
 
 
 def _show(groups: list[tuple[str, str]]) -> str:

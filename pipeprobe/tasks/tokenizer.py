@@ -19,9 +19,12 @@ from __future__ import annotations
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.gguf_cache import local_source
+from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.common import pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields
+
+batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
+gguf = True  # load() honours models.yaml's gguf_file
 
 
 def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:

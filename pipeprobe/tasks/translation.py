@@ -6,6 +6,9 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.tasks import text2text
+from pipeprobe.tasks.judging import judge_fields
+
+batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
 
 
 def load(
@@ -19,6 +22,5 @@ def run(loaded: text2text.Seq2Seq, inputs: list[str], params: dict[str, Any]) ->
 
 
 def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
-    """``text``: the translation a person expects, exactly."""
-    got = output["translation_text"]
-    return [] if got == expect["text"] else [f"expected {expect['text']!r}, got {got!r}"]
+    """The expectation language on ``{translation_text}``."""
+    return judge_fields(expect, output)

@@ -18,18 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeprobe.catalogue import CatalogueError, load_catalogue
-from pipeprobe.model_lock import LockEntry, LockFileError, is_full_commit, lock_path_for, today, update_lock
-from pipeprobe.models import (
+from pipeprobe.models.lock import LockEntry, LockFileError, is_full_commit, lock_path_for, today, update_lock
+from pipeprobe.models.model_map import ModelMap, ModelMapError, model_map_path
+from pipeprobe.models.registry import ModelSpec, load_registry
+from pipeprobe.models.resolution import (
     TOKENIZER_TASKS,
     Location,
-    ModelMap,
-    ModelMapError,
-    ModelSpec,
     hub_offline,
     hub_unreachable_reason,
-    load_registry,
     locate,
-    model_map_path,
 )
 
 # weights transformers never reads here: not worth a download
@@ -90,6 +87,16 @@ def fixtures_folder(option: Path | None) -> Path:
         if not (option / "models.yaml").is_file():
             raise CommandError(f"{option} has no models.yaml")
         return option
+    from pipeprobe.config import ConfigError, find_project
+    from pipeprobe.tasks import TaskError, register_user_tasks
+
+    try:  # the project's [tool.pipeprobe] names its probe folder and its own tasks
+        project = find_project()
+        register_user_tasks(project.tasks, project.root)
+    except (ConfigError, TaskError) as error:
+        raise CommandError(str(error)) from None
+    if project.enabled and project.models_file.is_file():
+        return project.fixtures
     for candidate in (Path.cwd(), *Path.cwd().parents):
         if (candidate / "fixtures" / "models.yaml").is_file():
             return candidate / "fixtures"

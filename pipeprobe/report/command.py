@@ -3,6 +3,7 @@
     pipeprobe drift reports/drift/drift.json              # its table (Markdown)
     pipeprobe drift cpu/drift.json cuda/drift.json        # the second run against the first
     pipeprobe drift A.json B.json --out reports/a-vs-b    # also drift.json/.html/.png there
+    pipeprobe drift merge s1/drift.json s2/drift.json --out reports/drift   # join --shard runs' reports
 
 Exit status: 0, or 1 with ``--fail-on-drift`` when a probe drifted or changed its
 label/ranking, or 2 (one line on stderr) for a file that is not a drift report.
@@ -14,12 +15,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeprobe import drift
+from pipeprobe.paths import folder_problem
+from pipeprobe.report.document import compare_reports, failing, load_report
+from pipeprobe.report.markdown import markdown_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("reports", nargs="+", type=Path, metavar="drift.json",
-                        help="one drift report to show, or two (before, after) to compare")
+                        help="one drift report to show, or two (before, after) to compare; "
+                             "'merge' then every shard's drift.json to join them into one")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="write drift.json, drift.html and drift.png of the result into DIR")
     parser.add_argument("--fail-on-drift", action="store_true",
@@ -27,17 +31,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.out is not None and (problem := folder_problem(args.out)):  # before reading anything
+        print(f"pipeprobe drift: --out {problem}", file=sys.stderr)
+        return 2
+    if args.reports and str(args.reports[0]) == "merge":  # pipeprobe drift merge A.json B.json ...: join shards
+        from pipeprobe.report import merge
+
+        return merge.command(args.reports[1:], args.out, args.fail_on_drift)
     if len(args.reports) > 2:
         print("pipeprobe drift: give one drift.json to show, or two (before, after) to compare", file=sys.stderr)
         return 2
     try:
-        loaded = [drift.load_report(path) for path in args.reports]
+        loaded = [load_report(path) for path in args.reports]
     except ValueError as error:
         print(f"pipeprobe drift: {error}", file=sys.stderr)
         return 2
-    report = loaded[0] if len(loaded) == 1 else drift.compare_reports(loaded[0], loaded[1], str(args.reports[0]))
-    sys.stdout.write(drift.markdown_table(report))
+    report = loaded[0] if len(loaded) == 1 else compare_reports(loaded[0], loaded[1], str(args.reports[0]))
+    sys.stdout.write(markdown_table(report))
     if args.out is not None:
-        paths = drift.write_report(report, args.out)
+        from pipeprobe.report.render import write_report  # matplotlib only when drawing
+
+        paths = write_report(report, args.out)
         print(f"\nwritten: {paths['json']}, {paths['html']}, {paths['png']}")
-    return 1 if args.fail_on_drift and drift.failing(report) else 0
+    return 1 if args.fail_on_drift and failing(report) else 0

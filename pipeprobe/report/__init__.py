@@ -1,0 +1,1 @@
+"""Reports: what a run and successive runs show."""

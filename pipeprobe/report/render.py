@@ -1,0 +1,206 @@
+"""Draw a drift report: a PNG chart (matplotlib, Agg) and a self-contained HTML page; write all three files."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from pipeprobe.report.document import provenance_summary
+from pipeprobe.report.statuses import COLOURS, FAILING, NOT_RUN_STATUSES, STATUSES
+
+FLOOR = 1e-9
+MAX_ROWS = 80
+
+
+def chart_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The probes the chart shows: those compared with a baseline, worst first."""
+    rows = [p for p in report["probes"] if p.get("delta") is not None]
+    return sorted(rows, key=lambda p: -(p.get("ratio") or 0.0))[:MAX_ROWS]
+
+
+def write_chart(report: dict[str, Any], path: Path) -> None:
+    """Each probe's largest delta (bar) against its tolerance at that value (black tick), log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+    from matplotlib.patches import Patch
+
+    rows = chart_rows(report)
+    compared = sum(1 for p in report["probes"] if p.get("delta") is not None)
+    height = max(3.0, 0.26 * len(rows) + 1.8)
+    figure, axes = pyplot.subplots(figsize=(12, height), dpi=100)
+    beyond = sum(1 for p in report["probes"] if p["baseline_status"] in FAILING)
+    title = f"pipeprobe drift: {beyond} of {compared} compared probes beyond tolerance"
+    if not rows:
+        axes.text(0.5, 0.5, "no probe had a baseline to compare with", ha="center", va="center")
+        axes.set_axis_off()
+    else:
+        labels = [f"{p['suite']}/{p['probe']}" for p in rows]
+        positions = list(range(len(rows)))[::-1]
+        deltas = [max(p["delta"], FLOOR) for p in rows]
+        colours = [COLOURS.get(p["status"], "#222") for p in rows]
+        axes.barh(positions, [d - FLOOR / 2 for d in deltas], left=FLOOR / 2, color=colours, height=0.7)
+        allowed = [(pos, p["allowed"]) for pos, p in zip(positions, rows, strict=True) if p.get("allowed")]
+        if allowed:
+            axes.scatter([a for _, a in allowed], [pos for pos, _ in allowed], marker="|", s=220,
+                         color="black", zorder=3, label="tolerance")
+        axes.set_xscale("log")
+        axes.set_xlim(left=FLOOR / 2)
+        axes.set_yticks(positions, labels, fontsize=8)
+        axes.set_xlabel("largest |output - baseline| (log scale; 0 drawn at 1e-9); black tick: tolerance")
+        shown = {p["status"] for p in rows}
+        handles = [Patch(color=COLOURS[s], label=s) for s in STATUSES if s in shown]
+        handles.append(axes.scatter([], [], marker="|", s=220, color="black", label="tolerance"))
+        axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+        if compared > len(rows):
+            title += f" (worst {len(rows)} shown)"
+        axes.grid(axis="x", which="major", alpha=0.3)
+    axes.set_title(title, fontsize=11)
+    figure.tight_layout()
+    figure.savefig(path)
+    pyplot.close(figure)
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1360px}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top}
+th{background:#f3f3f3;text-align:left}.status{font-weight:600}
+#probes{table-layout:fixed;width:100%}#probes td{overflow-wrap:anywhere}
+code{font-size:12px;white-space:pre-wrap;word-break:break-word;display:block;max-height:10em;overflow:auto}
+small{color:#555}tr.not-run td{color:#777;background:#fafafa}
+.badge{display:inline-block;margin:2px 6px 2px 0;
+padding:2px 8px;border-radius:10px;color:#fff;font-size:13px}img{max-width:100%}
+"""
+
+_SCRIPT = """
+function ppFilter(){var s=document.getElementById('pp-status').value;
+document.querySelectorAll('#probes tbody tr').forEach(function(r){
+r.style.display=(!s||r.dataset.status===s)?'':'none';});}
+"""
+
+
+def _code(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"<code>{html.escape(json.dumps(value, ensure_ascii=False))}</code>"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
+# widths that fit a 1400 px page: long values wrap inside their cell
+_COLUMNS = ('<colgroup><col style="width:9%"><col style="width:15%"><col style="width:9%"><col style="width:11%">'
+            '<col style="width:15%"><col style="width:14%"><col style="width:14%"><col style="width:13%"></colgroup>')
+
+
+def _row(probe: dict[str, Any]) -> str:
+    escape = html.escape
+    status = probe["status"]
+    tolerance = probe.get("tolerance") or {}
+    changes = "<br>".join(
+        f"{escape(k)}: {escape(str(v['baseline']))} → {escape(str(v['run']))}"
+        for k, v in probe.get("provenance_differences", {}).items()
+    )
+    details = "<br>".join(escape(d) for d in probe.get("differences", []))
+    also = ""
+    if probe.get("baseline_status") not in (None, status):
+        also = f'<br><small>baseline: {escape(probe["baseline_status"])}</small>'
+    about = ", ".join(escape(str(probe[key])) for key in ("task", "lang") if probe.get(key))
+    delta = _number(probe.get("delta"))
+    bound = f"{_number(probe.get('allowed'))} ({escape(str(tolerance.get('tier', '')))})" if tolerance else ""
+    kind = ' class="not-run"' if status in NOT_RUN_STATUSES else ""
+    return (
+        f'<tr data-status="{escape(status)}"{kind}>'
+        f'<td class="status" style="color:{COLOURS.get(status, "#222")}">{escape(status)}{also}</td>'
+        f"<td>{escape(probe['suite'])}/{escape(probe['probe'])}<br><small>{about}<br>"
+        f"{escape(str(probe.get('model')))}@{escape(str(probe.get('revision')))}</small></td>"
+        f"<td>{delta}<br><small>{bound}</small></td>"
+        f"<td>{changes}</td><td>{_code(probe.get('input'))}</td>"
+        f"<td>{_code((probe.get('baseline') or {}).get('output'))}{_target_lines(probe)}</td>"
+        f"<td>{_code(probe.get('output'))}</td><td>{details}</td></tr>"
+    )
+
+
+def _target_lines(probe: dict[str, Any]) -> str:
+    """Which target's recorded values the probe was compared with; calibrate's noise (pipeprobe.targets)."""
+    from pipeprobe.targets import describe_view
+
+    return "".join(f"<br><small>{html.escape(line)}</small>" for line in describe_view(probe.get("baseline")))
+
+
+def write_html(report: dict[str, Any], path: Path, chart: Path | None) -> None:
+    """A page that opens offline: the summary, the provenance changes, the chart, every probe."""
+    escape = html.escape
+    badges = "".join(
+        f'<span class="badge" style="background:{COLOURS.get(s, "#222")}">{n} {escape(s)}</span>'
+        for s, n in report["summary"].items() if n
+    )
+    run = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in report["run"].items())
+    provenance = "".join(
+        f"<tr><td>{escape(k)}</td><td>{escape(b)}</td><td>{escape(r)}</td><td>{n}</td></tr>"
+        for (k, b, r), n in provenance_summary(report).items()
+    ) or '<tr><td colspan="4">baselines and this run agree on revision, transformers, torch, device, dtype</td></tr>'
+    image = ""
+    if chart is not None and chart.exists():
+        encoded = base64.b64encode(chart.read_bytes()).decode("ascii")
+        image = f'<h2>Delta against tolerance</h2><img alt="drift chart" src="data:image/png;base64,{encoded}">'
+    options = "".join(f"<option>{escape(s)}</option>" for s, n in report["summary"].items() if n)
+    rows = [_row(probe) for probe in report["probes"]]
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>pipeprobe drift</title><style>{_STYLE}</style>
+<meta name="viewport" content="width=device-width">\n<script>{_SCRIPT}</script></head><body>
+<h1>pipeprobe drift</h1>
+<p>Compared with {escape(str(report.get('against', 'baselines')))}.</p>
+<p>{badges}</p>
+<h2>What differs between the baselines and this run</h2>
+<table><tr><th>provenance</th><th>baseline</th><th>this run</th><th>probes</th></tr>{provenance}</table>
+{image}
+<h2>Probes</h2>
+<p>Status: <select id="pp-status" onchange="ppFilter()"><option value="">all</option>{options}</select></p>
+<table id="probes">{_COLUMNS}<thead><tr><th>status</th><th>probe</th><th>delta / tolerance</th>
+<th>provenance changed</th><th>input</th><th>baseline</th><th>output</th><th>beyond tolerance</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table>
+<h2>This run</h2><table>{run}</table>
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+
+
+def strict(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with every NaN/Infinity (an output's fault) replaced by null and listed in ``non_finite``:
+    drift.json is strict JSON, which any parser reads."""
+    found: list[str] = []
+
+    def clean(value: Any, where: str) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(f"{where}: {value}")
+            return None
+        if isinstance(value, dict):
+            return {key: clean(item, f"{where}.{key}") for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(item, f"{where}[{index}]") for index, item in enumerate(value)]
+        return value
+
+    cleaned = {key: clean(value, key) for key, value in report.items() if key != "non_finite"}
+    earlier = report.get("non_finite") or []
+    if found or earlier:
+        cleaned["non_finite"] = [*earlier, *found]
+    return cleaned
+
+
+def write_report(report: dict[str, Any], directory: Path) -> dict[str, Path]:
+    """Write drift.json, drift.png and drift.html into ``directory``; return their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"json": directory / "drift.json", "png": directory / "drift.png", "html": directory / "drift.html"}
+    report = strict(report)
+    paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                             encoding="utf-8")
+    write_chart(report, paths["png"])
+    write_html(report, paths["html"], paths["png"])
+    return paths

@@ -1,0 +1,13 @@
+"""Beyond the notes: the uncased tokenizer's round trips and its ids under casing/whitespace (INV)."""
+
+from pipeprobe.plugin import assert_expected
+
+SUITE = "tokenizer_roundtrip"
+
+
+def test_expectation(probe, probe_output):
+    assert_expected(probe, probe_output)
+
+
+def test_baseline(probe_record, baseline):
+    assert baseline == probe_record
