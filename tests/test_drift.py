@@ -13,7 +13,7 @@ from pipeprobe.catalogue import load_suite
 from pipeprobe.report import document
 from pipeprobe.report import statuses as drift
 from tests import twins
-from tests.conftest import PROJECT, run
+from tests.conftest import PROJECT, run_inprocess
 from tests.perturb import build_sensitive_sst2_twin, copy_sentiment_project, inputs_with_word, perturb_word
 
 SNAPSHOTS = Path("snapshots/sentiment/distilbert--distilbert-base-uncased-finetuned-sst-2-english@714eb0f")
@@ -68,8 +68,8 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
     sentiment, sensitive_twin, perturbed_twin, probes_with_word, tmp_path
 ):
     # Run 1 records baselines from the twin over the notes' ones (transformers 4.55.2).
-    first = run(sentiment, "-m", "sentiment", model_map(sentiment, "twin", sensitive_twin), "--snapshot-update",
-                "--drift-report=first")
+    first = run_inprocess(sentiment, "-m", "sentiment", model_map(sentiment, "twin", sensitive_twin),
+                          "--snapshot-update", "--drift-report=first")
     first.stdout.fnmatch_lines(["*pipeprobe drift*", "drift report: first/drift.html*"])
     notes = report_of(sentiment, "first")
     compared = [probe for probe in notes["probes"] if probe["baseline"] is not None]
@@ -90,7 +90,7 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
 
     moved = probes_with_word
     assert 0 < len(moved) < PROBES
-    result = run(sentiment, "-m", "sentiment", model_map(sentiment, "perturbed", perturbed_twin),
+    result = run_inprocess(sentiment, "-m", "sentiment", model_map(sentiment, "perturbed", perturbed_twin),
                  "--drift-report=moved")
 
     report = report_of(sentiment, "moved")

@@ -10,7 +10,7 @@ import pytest
 from pipeprobe.cli import main as cli
 from pipeprobe.report import history
 from tests import twins
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, run_inprocess
 from tests.perturb import build_sensitive_sst2_twin, copy_sentiment_project, inputs_with_word, perturb_word
 
 WORD = "love"
@@ -24,42 +24,32 @@ def twin_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return sensitive, perturb_word(sensitive, tmp_path_factory.mktemp("twins") / "perturbed", WORD, 1.0)
 
 
-@pytest.fixture(scope="module")
-def five_runs(tmp_path_factory: pytest.TempPathFactory, twin_pair: tuple[Path, Path]) -> tuple[list[Path], set[str]]:
-    """Baselines recorded from the twin; runs 1-2 on it, runs 3-5 on a copy whose 'love' embedding moved."""
+@pytest.fixture
+def five_runs(pytester: pytest.Pytester, twin_pair: tuple[Path, Path]) -> tuple[list[Path], set[str]]:
+    """Baselines recorded from the twin; runs 1-2 on it, runs 3-5 on a copy whose 'love' embedding moved.
+
+    The six runs are pytest in this process (no interpreter start, no second torch import each)."""
     sensitive, perturbed = twin_pair
-    root = tmp_path_factory.mktemp("history")
+    root = pytester.path
     copy_sentiment_project(root, PROJECT)
     maps = {
         name: "--model-map=" + str(twins.write_model_map(root / f"{name}.toml", {twins.SST2_ID: folder}))
         for name, folder in (("night-model", sensitive), ("new-model", perturbed))
     }
-    tester = _Runner(root)
-    tester.pytest("suites", "-k", "baseline", maps["night-model"], "--snapshot-update")
+
+    def run(*args: str) -> None:
+        outcome = run_inprocess(pytester, "suites", "-k", "baseline", *args)
+        assert outcome.ret in (0, 1), outcome.stdout.str()[-3000:]
+
+    run(maps["night-model"], "--snapshot-update")
     reports = []
     for index in range(1, RUNS + 1):
-        mapping = maps["night-model"] if index < DRIFT_FROM else maps["new-model"]
-        tester.pytest("suites", "-k", "baseline", mapping, f"--drift-report=runs/{index}")
+        run(maps["night-model"] if index < DRIFT_FROM else maps["new-model"], f"--drift-report=runs/{index}")
         reports.append(root / "runs" / str(index) / "drift.json")
     from pipeprobe.catalogue import load_suite
 
     texts = {p.id: p.input for p in load_suite(root / "fixtures/sentiment.yaml") if isinstance(p.input, str)}
     return reports, inputs_with_word(sensitive, texts, WORD)
-
-
-class _Runner:
-    """Runs pytest in ``root`` in a fresh process, as tests.conftest.run does for pytester."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def pytest(self, *args: str) -> None:
-        import subprocess
-        import sys
-
-        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
-                              cwd=self.root, capture_output=True, text=True, timeout=600)
-        assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
 
 
 def test_history_names_the_run_where_the_drift_began_and_what_changed_then(five_runs, tmp_path, capsys):
@@ -92,13 +82,11 @@ def test_history_names_the_run_where_the_drift_began_and_what_changed_then(five_
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
     page = (tmp_path / "out/history.html").read_text()
     assert "data:image/png;base64," in page and "<td>run 3</td>" in page
-
-
-def test_new_since_last_run_lists_only_what_started_in_the_last_run(five_runs, capsys):
-    reports, _ = five_runs
-    document = history.build_history([(str(p), history.load_report(p)) for p in reports[:DRIFT_FROM]])
-    assert document["new_since_last_run"] and document["new_since_last_run"] == document["beyond_tolerance_now"]
-    assert "new since the run before" in history.markdown(document)
+    # over the first three runs only, what began in the last of them is new since the run before
+    first_three = history.build_history([(str(p), history.load_report(p)) for p in reports[:DRIFT_FROM]])
+    assert first_three["new_since_last_run"]
+    assert first_three["new_since_last_run"] == first_three["beyond_tolerance_now"]
+    assert "new since the run before" in history.markdown(first_three)
 
 
 def test_a_file_that_is_not_a_drift_report_is_one_line_and_exit_2(tmp_path, capsys):

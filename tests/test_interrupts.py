@@ -18,6 +18,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -149,7 +150,15 @@ def campaign(root: Path, kills: int, seed: int = 9, log: bool = False) -> dict[s
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_killed_updates_leave_whole_baselines_and_no_temporary_files(tmp_path):
-    counts = campaign(tmp_path / "project", kills=20)
+    # The campaign forks, so it runs in a fresh interpreter with one OpenMP thread: a child forked
+    # from a process whose thread pool already runs (this one, after other tests) can deadlock.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.test_interrupts", "--kills", "20", "--folder", str(tmp_path)],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True, timeout=1200,
+    )
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
     assert counts["kills"] == 20 and counts["hung"] == 0, counts
     assert {key: counts[key] for key in ("corrupt", "missing", "stray_diffs", "leftovers")} == {
         "corrupt": 0, "missing": 0, "stray_diffs": 0, "leftovers": 0}, counts
@@ -159,10 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=200)
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--folder", type=Path, default=None, help="work here (default: a temporary folder)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
         started = time.monotonic()
-        counts = campaign(Path(folder) / "project", args.kills, args.seed, log=True)
+        counts = campaign((args.folder or Path(scratch)) / "project", args.kills, args.seed, log=True)
     print(json.dumps({**counts, "seconds": round(time.monotonic() - started, 1)}))
     bad = counts["corrupt"] + counts["missing"] + counts["stray_diffs"] + counts["leftovers"] + counts["hung"]
     return 1 if bad else 0

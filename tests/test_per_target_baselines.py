@@ -12,7 +12,7 @@ from pipeprobe import targets
 from pipeprobe.compare import CPU_FLOAT32, HALF_PRECISION, tier_for
 from pipeprobe.snapshots import tolerance_between
 from tests import twins
-from tests.conftest import PROJECT, run
+from tests.conftest import PROJECT, run_inprocess
 from tests.perturb import copy_sentiment_project
 
 SNAPSHOTS = Path("snapshots/sentiment/distilbert--distilbert-base-uncased-finetuned-sst-2-english@714eb0f")
@@ -38,12 +38,12 @@ def test_a_bfloat16_entry_beside_the_float32_reference(pytester: pytest.Pytester
     copy_sentiment_project(pytester.path, PROJECT)
     mapping = "--model-map=" + str(twins.write_model_map(pytester.path / "map.toml", {twins.SST2_ID: sst2_twin}))
     folder = pytester.path / SNAPSHOTS
-    recorded = run(pytester, "suites", "-k", "baseline", mapping, "--snapshot-update")
+    recorded = run_inprocess(pytester, "suites", "-k", "baseline", mapping, "--snapshot-update")
     recorded.assert_outcomes(passed=PROBES, deselected=PROBES)
     reference = files(folder)
     assert all(targets.TARGETS_FIELD not in json.loads(text) for text in reference.values())
 
-    bf16 = run(pytester, "suites", "-k", "baseline", mapping, "--snapshot-update", "--dtype", "bfloat16")
+    bf16 = run_inprocess(pytester, "suites", "-k", "baseline", mapping, "--snapshot-update", "--dtype", "bfloat16")
     bf16.assert_outcomes(passed=PROBES, deselected=PROBES)
     after = files(folder)
     assert after.keys() == reference.keys()
@@ -60,12 +60,12 @@ def test_a_bfloat16_entry_beside_the_float32_reference(pytester: pytest.Pytester
                for name in after)
 
     # a bfloat16 run compares with the bfloat16 entry, and the drift report says so
-    checked = run(pytester, "suites", "-k", "baseline", mapping, "--dtype", "bfloat16", "--drift-report=bf16")
+    checked = run_inprocess(pytester, "suites", "-k", "baseline", mapping, "--dtype", "bfloat16", "--drift-report=bf16")
     checked.assert_outcomes(passed=PROBES, deselected=PROBES)
     assert compared_with(pytester, "bf16") == {"this target's own baseline (cpu/bfloat16)"}
     assert f"{PROBES} compared with this target's own baseline (cpu/bfloat16)" in checked.stdout.str()
     # a float32 run compares with the reference
-    plain = run(pytester, "suites", "-k", "baseline", mapping, "--drift-report=fp32")
+    plain = run_inprocess(pytester, "suites", "-k", "baseline", mapping, "--drift-report=fp32")
     plain.assert_outcomes(passed=PROBES, deselected=PROBES)
     assert compared_with(pytester, "fp32") == {"the reference (cpu/float32, this run's target)"}
     assert f"{PROBES} compared with the reference (cpu/float32, this run's target)" in plain.stdout.str()

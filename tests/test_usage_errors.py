@@ -11,7 +11,7 @@ from pipeprobe.catalogue import CatalogueError, load_suite
 from pipeprobe.devices import DeviceError, resolve_target
 from pipeprobe.models import ModelMap, ModelMapError
 from tests import twins
-from tests.conftest import run
+from tests.conftest import run, run_inprocess
 
 GOOD = """
 suite: demo
@@ -128,13 +128,14 @@ def test_a_corrupt_baseline_fails_its_probe_with_a_clear_message(project, sst2_t
     folder = project.path / "snapshots/sentiment/distilbert--distilbert-base-uncased-finetuned-sst-2-english@714eb0f"
     (folder / "teste-01.json").write_text('{"output": {"label": "POS')
     (folder / "teste-02.json").unlink()
-    result = run(project, "-m", "sentiment", "-k", "baseline and (teste-01 or teste-02)", f"--model-map={mapping}")
+    selected = ("-m", "sentiment", "-k", "baseline and (teste-01 or teste-02)", f"--model-map={mapping}")
+    result = run_inprocess(project, *selected)
     result.assert_outcomes(failed=2, deselected=None)
     result.stdout.fnmatch_lines(["*baseline file *teste-01.json is corrupt: not valid JSON*"])
     result.stdout.fnmatch_lines(["*no baseline file *teste-02.json: run with --snapshot-update to record one"])
 
     only_teste_01 = ("-m", "sentiment", "-k", "baseline and teste-01", f"--model-map={mapping}")
-    updated = run(project, *only_teste_01, "--snapshot-update")
+    updated = run_inprocess(project, *only_teste_01, "--snapshot-update")
     updated.assert_outcomes(passed=1, deselected=None)
     assert json.loads((folder / "teste-01.json").read_text())["probe"] == "teste-01"
     assert not list(Path(folder).glob(".*.tmp"))
