@@ -37,3 +37,16 @@ def test_largest_delta_reports_the_biggest_float_move():
 def test_a_loose_tolerance_wins_when_comparing_two_targets():
     assert CPU_FLOAT32.loosest(HALF_PRECISION) == HALF_PRECISION
     assert HALF_PRECISION.loosest(CPU_FLOAT32) == HALF_PRECISION
+
+
+def test_a_variants_why_is_report_text_and_its_scores_are_compared_within_the_tier():
+    from pipeprobe.compare import CPU_FLOAT32, differences
+
+    def variant(score: float, why: str) -> dict:
+        return {"name": "negation#1", "holds": False, "output": {"score": score}, "why": why}
+
+    baseline = variant(0.42345336898143315, "score 0.4485 -> 0.42345336898143315 (must go up)")
+    assert differences(baseline, variant(0.42345220482869567, "score 0.4485 -> 0.42345220482869567 (must go up)"),
+                       CPU_FLOAT32) == []
+    assert differences(baseline, {**variant(0.42345, "x"), "holds": True}, CPU_FLOAT32)
+    assert differences(baseline, variant(0.5, "score 0.4485 -> 0.5 (must go up)"), CPU_FLOAT32)
