@@ -105,6 +105,10 @@ class ModelEntry(_Strict):
     task: NonEmpty
     note: str = ""
     gguf_file: NonEmpty | None = None
+    labels: list[NonEmpty] | None = Field(
+        default=None, min_length=1,
+        description="the label set the model must have (its config's id2label values), checked after it loads",
+    )
 
 
 class ModelsFile(_Strict):

@@ -241,6 +241,24 @@ def test_a_plain_encoder_mapped_as_the_classifier_is_a_load_error_not_garbage(de
         assert files(demo.path / "snapshots") == before
 
 
+def test_a_classifier_with_another_label_set_is_a_load_error_where_models_yaml_pins_labels(demo, tmp_path):
+    """Same architecture, same weight shapes, another head (LABEL_0/LABEL_1): only the pinned labels catch it."""
+    (demo.path / "fixtures/models.yaml").write_text(MODELS + "    labels: [NEGATIVE, POSITIVE]\n", encoding="utf-8")
+    before = files(demo.path / "snapshots")
+    right = _twin_of(demo)
+    other = _copy_twin(right, tmp_path / "other-head")
+    config = json.loads((other / "config.json").read_text(encoding="utf-8"))
+    config["id2label"], config["label2id"] = {"0": "LABEL_0", "1": "LABEL_1"}, {"LABEL_0": 0, "LABEL_1": 1}
+    (other / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    _mapped(demo, other)
+    for update in ((), ("--snapshot-update",)):
+        failed_with(run(demo, *update), "test_baseline[one]",
+                    f"{other} has the labels LABEL_0, LABEL_1, but models.yaml pins NEGATIVE, POSITIVE")
+        assert files(demo.path / "snapshots") == before
+    _mapped(demo, right)  # the right head passes the same check
+    assert run(demo).ret == 0
+
+
 def test_corrupt_safetensors_in_a_mapped_folder_fail_not_skip(demo, tmp_path):
     before = files(demo.path / "snapshots")
     broken = _copy_twin(_twin_of(demo), tmp_path / "broken")

@@ -24,6 +24,7 @@ class ModelSpec:
     note: str = ""
     gguf_file: str | None = None
     lock: LockEntry | None = None
+    labels: tuple[str, ...] | None = None  # the label set its head must have (models.yaml ``labels``)
 
     @property
     def locked_commit(self) -> str | None:
@@ -69,6 +70,7 @@ def load_registry(path: Path, lock_path: Path | None = None) -> dict[str, ModelS
             note=str(entry.get("note", "")),
             gguf_file=entry.get("gguf_file"),
             lock=locks.get(model_id),
+            labels=tuple(str(label) for label in entry["labels"]) if entry.get("labels") else None,
         )
         for model_id, entry in models.items()
     }

@@ -211,6 +211,12 @@ def resolve_and_load(
                 raise MappedModelBroken(f"model {spec.key}: {reason}", model=spec.key, reason=reason) from None
             reasons.append(_failure(candidate, error))
             continue
+        wrong_labels = label_mismatch(spec, loaded, candidate.location)
+        if wrong_labels:
+            if candidate.source == "model map":
+                raise MappedModelBroken(f"model {spec.key}: {wrong_labels}", model=spec.key, reason=wrong_labels)
+            reasons.append(wrong_labels)
+            continue
         record.source = f"model map ({candidate.location})" if candidate.source == "model map" else candidate.source
         record.seconds = time.perf_counter() - started
         record.commit = None if candidate.source == "model map" else loaded_commit(spec)
@@ -218,6 +224,26 @@ def resolve_and_load(
     record.error = "; ".join(reasons)
     raise ModelUnavailable(f"model {spec.key} unavailable: {record.error}; {HOW_TO_SUPPLY}",
                            model=spec.key, reason=record.error)
+
+
+def label_mismatch(spec: ModelSpec, loaded: Any, location: str) -> str | None:
+    """Why the loaded model's labels are not the set models.yaml pins (``labels``), or None.
+
+    A folder of the right architecture can still hold another head (a model fine-tuned on other
+    classes); its probes would then compare labels that mean something else. Loads that carry no
+    label map (a tokenizer alone) are not checked.
+    """
+    if not spec.labels:
+        return None
+    config = getattr(getattr(loaded, "model", loaded), "config", None)
+    id2label = getattr(config, "id2label", None)
+    if not isinstance(id2label, dict) or not id2label:
+        return None
+    found = sorted(str(label) for label in id2label.values())
+    if found == sorted(spec.labels):
+        return None
+    return (f"{location} has the labels {', '.join(found)}, but models.yaml pins "
+            f"{', '.join(sorted(spec.labels))}: another model's head")
 
 
 def _failure(candidate: Candidate, error: Exception) -> str:
