@@ -61,9 +61,16 @@ def run_provenance(target: Target, model_map: str | None = None) -> dict[str, An
 
 def provenance_differences(baseline: dict[str, Any], run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """``{key: {"baseline": ..., "run": ...}}`` for the DIFFERENCE_KEYS on which both sides say something else."""
+    return differing(baseline, run, DIFFERENCE_KEYS, ("baseline", "run"))
+
+
+def differing(
+    first: dict[str, Any], second: dict[str, Any], keys: tuple[str, ...], names: tuple[str, str]
+) -> dict[str, dict[str, Any]]:
+    """``{key: {names[0]: ..., names[1]: ...}}`` for the ``keys`` both sides give and give differently."""
     found = {}
-    for key in DIFFERENCE_KEYS:
-        before, after = baseline.get(key), run.get(key)
+    for key in keys:
+        before, after = first.get(key), second.get(key)
         if before is not None and after is not None and str(before) != str(after):
-            found[key] = {"baseline": before, "run": after}
+            found[key] = {names[0]: before, names[1]: after}
     return found

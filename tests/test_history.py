@@ -95,6 +95,7 @@ def test_a_file_that_is_not_a_drift_report_is_one_line_and_exit_2(tmp_path, caps
     assert cli(["history", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a pipeprobe drift report" in err
-    bad.write_text('{"format": "pipeprobe-drift/1", "run": {}, "probes": [{"suite": "s", "probe": "p", "delta": "x"}]}')
+    bad.write_text('{"format": "pipeprobe-drift/1", "run": {}, "probes": '
+                   '[{"suite": "s", "probe": "p", "status": "drifted", "delta": "x"}]}')
     assert cli(["history", str(bad)]) == 2
-    assert "'delta' is not a number" in capsys.readouterr().err
+    assert "non-numeric 'delta'" in capsys.readouterr().err

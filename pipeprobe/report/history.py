@@ -16,11 +16,12 @@ Exit status: 0, or 2 (one line on stderr) for a file that is not a drift report.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-DRIFT_FORMAT = "pipeprobe-drift/1"
+from pipeprobe.provenance import differing
+from pipeprobe.report import document
+
 FORMAT = "pipeprobe-history/1"
 DRIFTED = "drifted"
 CHANGED = "label or ranking changed"
@@ -36,25 +37,8 @@ SYMBOLS = {
 
 
 def load_report(path: Path) -> dict[str, Any]:
-    """A drift.json, or ValueError naming the file and what is wrong with it."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read it ({error.strerror or error})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
-    if not isinstance(data, dict) or data.get("format") != DRIFT_FORMAT:
-        raise ValueError(f"{path}: not a pipeprobe drift report (expected \"format\": \"{DRIFT_FORMAT}\")")
-    if not isinstance(data.get("probes"), list) or not isinstance(data.get("run"), dict):
-        raise ValueError(f"{path}: drift report without 'run' and 'probes'")
-    for index, probe in enumerate(data["probes"]):
-        if not isinstance(probe, dict) or not isinstance(probe.get("suite"), str) or not isinstance(
-                probe.get("probe"), str):
-            raise ValueError(f"{path}: probe #{index + 1} has no 'suite' and 'probe'")
-        for name in ("delta", "ratio", "allowed"):
-            if probe.get(name) is not None and not isinstance(probe[name], (int, float)):
-                raise ValueError(f"{path}: probe {probe['suite']}/{probe['probe']}: '{name}' is not a number")
-    return data
+    """A drift.json, or ValueError naming the file and what is wrong (the one strict reader, ``document``)."""
+    return document.load_report(path)
 
 
 def _status(probe: dict[str, Any]) -> str:
@@ -89,12 +73,7 @@ def _point(probe: dict[str, Any]) -> dict[str, Any]:
 
 
 def _differences(before: dict[str, Any], after: dict[str, Any], keys: tuple[str, ...]) -> dict[str, dict]:
-    found = {}
-    for key in keys:
-        old, new = before.get(key), after.get(key)
-        if old is not None and new is not None and str(old) != str(new):
-            found[key] = {"before": old, "after": new}
-    return found
+    return differing(before, after, keys, ("before", "after"))
 
 
 def build_history(reports: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
