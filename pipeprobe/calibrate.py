@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,6 +208,7 @@ def calibration_entry(noise: Noise, repeats: int, provenance: dict[str, Any], ti
 def record(path: Path, key: str, entry: dict[str, Any]) -> bool:
     """Add ``calibration.<key>`` to the baseline file (atomic write, the rest of the file kept). False if none."""
     from pipeprobe import targets
+    from pipeprobe.snapshots import write_atomically
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -220,17 +220,7 @@ def record(path: Path, key: str, entry: dict[str, Any]) -> bool:
     calibration = dict(calibration) if isinstance(calibration, dict) else {}
     calibration[key] = entry
     data[targets.CALIBRATION_FIELD] = dict(sorted(calibration.items()))
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, path.stat().st_mode & 0o777)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(targets.serialize(data))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, targets.serialize(data), path.stat().st_mode & 0o777)
     return True
 
 

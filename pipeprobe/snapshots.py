@@ -143,6 +143,25 @@ def prepare_session(config: Any, probes: dict[str, list[Any]], registry: dict[st
         sweep_stale_temporaries(root)
 
 
+def write_atomically(target: Path, text: str, mode: int) -> None:
+    """Write ``text`` to a temporary file beside ``target``, sync it, then rename it over ``target``.
+
+    An interrupted write leaves the old file or the new one, never half of one (a SIGKILL at the
+    wrong moment may leave the temporary file, which the next update removes).
+    """
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        os.fchmod(handle, mode)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def current_umask() -> int:
     """The process umask (read without changing it where /proc allows)."""
     try:
@@ -257,17 +276,7 @@ class ProbeSnapshotExtension(JSONSnapshotExtension):
         if cls.target_keys:  # per-target baselines: write only this target's entry (pipeprobe.targets)
             existing = target.read_text(encoding="utf-8") if target.is_file() else None
             data = targets.merged_for_write(existing, data, list(cls.target_keys))
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            os.fchmod(handle, 0o666 & ~current_umask())
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data, 0o666 & ~current_umask())
 
     # Comparison and report ------------------------------------------------------------
     def matches(self, *, serialized_data: Any, snapshot_data: Any) -> bool:
