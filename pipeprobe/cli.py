@@ -25,7 +25,8 @@ SUBCOMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pipeprobe", description=__doc__.splitlines()[0])
+    description = "pipeprobe: probes that pin down how transformers models behave"
+    parser = argparse.ArgumentParser(prog="pipeprobe", description=description)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
