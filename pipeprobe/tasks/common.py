@@ -114,3 +114,18 @@ def load_with_tokenizer(
 
     tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
     return ModelWithTokenizer(tokenizer=tokenizer, model=load_model(auto_class, location, revision, target, local_only))
+
+
+def run_pipeline(pipe: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+    """The pipeline's result for each input, in order: inputs over the model's limit named first
+    (unless ``truncation``); ``batch_size`` > 1 pads them together in batches, 1 runs each alone.
+
+    Called one input at a time, on purpose: a fill-mask or token-classification pipeline given one
+    string returns that string's list, not a list of lists.
+    """
+    if not params.get("truncation"):  # an input over the model's limit is named, not a tensor error
+        check_input_lengths(pipe.tokenizer, pipe.model, inputs)
+    if batch_size > 1 and len(inputs) > 1:
+        return list(pipe(list(inputs), batch_size=batch_size, **params))
+    return [pipe(text, **params) for text in inputs]
+

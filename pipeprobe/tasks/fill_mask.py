@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.tasks.common import check_input_lengths, load_model, pretrained_kwargs
+from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
 from pipeprobe.tasks.judging import judge_fields
 
 
@@ -23,14 +23,8 @@ batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.
 def run(unmasker: Any, inputs: list[str], params: dict[str, Any], batch_size: int = 1) -> list[list[dict[str, Any]]]:
     """One call per input (``batch_size`` > 1: one padded call per batch); each prediction as
     {score, token, token_str, sequence}, best first."""
-    if not params.get("truncation"):  # an input over the model's limit is named, not a tensor error
-        check_input_lengths(unmasker.tokenizer, unmasker.model, inputs)
-    if batch_size > 1 and len(inputs) > 1:
-        outputs = unmasker(list(inputs), batch_size=batch_size, **params)
-    else:
-        outputs = [unmasker(text, **params) for text in inputs]
     results = []
-    for predictions in outputs:
+    for predictions in run_pipeline(unmasker, inputs, params, batch_size):
         results.append([
             {
                 "score": float(prediction["score"]),

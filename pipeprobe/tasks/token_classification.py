@@ -10,7 +10,7 @@ import numbers
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.tasks.common import check_input_lengths, load_model, pretrained_kwargs
+from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
 from pipeprobe.tasks.judging import judge_fields
 
 
@@ -30,13 +30,7 @@ def run(tagger: Any, inputs: list[str], params: dict[str, Any], batch_size: int 
     plain floats for scores and ints for offsets."""
     if "grouped_entities" in params:
         raise ValueError("grouped_entities was removed in transformers 5: use aggregation_strategy: simple")
-    if not params.get("truncation"):  # an input over the model's limit is named, not a tensor error
-        check_input_lengths(tagger.tokenizer, tagger.model, inputs)
-    if batch_size > 1 and len(inputs) > 1:
-        outputs = tagger(list(inputs), batch_size=batch_size, **params)
-    else:
-        outputs = [tagger(text, **params) for text in inputs]
-    return [[plain(group) for group in groups] for groups in outputs]
+    return [[plain(group) for group in groups] for groups in run_pipeline(tagger, inputs, params, batch_size)]
 
 
 def plain(group: dict[str, Any]) -> dict[str, Any]:
