@@ -2,4 +2,4 @@
 
 from importlib.metadata import entry_points
 
-pytest_plugins = [] if entry_points(group="pytest11", name="pipeprobe.plugin") else ["pipeprobe.entry"]
+pytest_plugins = [] if entry_points(group="pytest11", name="pipeprobe") else ["pipeprobe.plugin.entry"]

@@ -37,8 +37,8 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 PER_PROBE = r"""
 import json, sys, time
 from pathlib import Path
-from pipeprobe.catalogue import load_catalogue
-from pipeprobe.devices import Target
+from pipeprobe.probes.catalogue import load_catalogue
+from pipeprobe.execution.devices import Target
 from pipeprobe.models import ModelMap
 from pipeprobe.tasks import adapter_for
 map_path, root = Path(sys.argv[1]), Path(sys.argv[2])
@@ -60,10 +60,10 @@ print(json.dumps({"probes": ran}))
 BATCHING = r"""
 import json, random, sys, time
 from pathlib import Path
-from pipeprobe.batching import BatchPlanner
-from pipeprobe.catalogue import Probe, Source
-from pipeprobe.compare import differences, largest_delta, tier_for
-from pipeprobe.devices import Target
+from pipeprobe.execution.batching import BatchPlanner
+from pipeprobe.probes.catalogue import Probe, Source
+from pipeprobe.baselines.compare import differences, largest_delta, tier_for
+from pipeprobe.execution.devices import Target
 from pipeprobe.models import ModelMap
 from pipeprobe.tasks import adapter_for
 map_path, model_id, sizes = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
@@ -122,7 +122,7 @@ print(json.dumps(rows))
 GGUF_LOAD = r"""
 import json, sys, time
 from pathlib import Path
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 from pipeprobe.models import ModelMap
 from pipeprobe.tasks import adapter_for
 import torch, transformers  # noqa: E401 - imported first, so load_s is loading alone

@@ -1,6 +1,6 @@
 """Batching (Modulo 5): batch dimension, identical rows, padding with and without mask, long inputs."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "batching"
 

@@ -1,6 +1,6 @@
 """Fill-mask: the course example and the exercise of the notes ("4º Transformer")."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "fill_mask"
 

@@ -1,6 +1,6 @@
 """Image classification ("9º Transformer"): the course's cat photo and the notes' pool photo."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "image_classification"
 

@@ -1,6 +1,6 @@
 """Beyond the notes: all-MiniLM-L6-v2 (from PyPI): shapes, pooled embeddings, similarity, padding, truncation."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "minilm"
 

@@ -1,6 +1,6 @@
 """Beyond the notes: all-MiniLM-L6-v2 similarity under perturbation (INV/DIR) and EN<->PT pairs."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "minilm_metamorphic"
 

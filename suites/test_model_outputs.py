@@ -1,6 +1,6 @@
 """Model outputs (Modulos 2 and 3): hidden-state and logits shapes, logits, id2label, BertConfig."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "model_outputs"
 

@@ -1,6 +1,6 @@
 """Named-entity recognition: the course example and the exercise of the notes ("5º Transformer")."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "ner"
 

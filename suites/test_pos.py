@@ -1,6 +1,6 @@
 """Part-of-speech tagging: the POS exercise of the notes ("5º Transformer", Teste 1)."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "pos"
 

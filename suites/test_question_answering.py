@@ -1,6 +1,6 @@
 """Question answering ("6º Transformer"): span decoding as the 4.x pipeline did it."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "question_answering"
 

@@ -1,6 +1,6 @@
 """Sentiment analysis: every try of the notes ("1º Transformer", "Modulo 2 / Fase 0")."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "sentiment"
 

@@ -1,6 +1,6 @@
 """Beyond the notes: SmolLM2-135M-Instruct (GGUF from PyPI): greedy text, sampling, chat, padding."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "smollm2"
 

@@ -1,6 +1,6 @@
 """Beyond the notes: SmolLM2-135M-Instruct's sampled generation judged on 20 seeded repeats (a pass rate)."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "smollm2_sampling"
 

@@ -1,6 +1,6 @@
 """Beyond the notes: SmolLM2-135M-Instruct as a zero-shot sentiment classifier: INV/DIR variants, EN<->PT pairs."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "smollm2_sentiment"
 

@@ -1,6 +1,6 @@
 """Speech recognition ("10º Transformer"): Whisper on the course's mlk.flac."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "speech_recognition"
 

@@ -1,6 +1,6 @@
 """Summarization ("7º Transformer"): the course text and the recorded summary."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "summarization"
 

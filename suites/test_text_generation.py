@@ -1,6 +1,6 @@
 """Text generation: the notes' section 3 (sampled: structure, not text, is checked)."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "text_generation"
 

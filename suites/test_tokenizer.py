@@ -1,6 +1,6 @@
 """Tokenizers below the pipeline: the notes' Modulo 2 Fase 1, Modulos 3, 4 and 5."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "tokenizer"
 

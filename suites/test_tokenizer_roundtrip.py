@@ -1,6 +1,6 @@
 """Beyond the notes: the uncased tokenizer's round trips and its ids under casing/whitespace (INV)."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "tokenizer_roundtrip"
 

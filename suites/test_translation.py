@@ -1,6 +1,6 @@
 """Translation ("8º Transformer"): French to English and English to Portuguese."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "translation"
 

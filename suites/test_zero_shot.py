@@ -1,6 +1,6 @@
 """Zero-shot classification: every try of the notes ("2º Transformer")."""
 
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "zero_shot"
 

@@ -52,7 +52,7 @@ probes:
 """
 GOOD_PROBES = HEADER + PROBE.format(id="one", input='"I love this course."') + PROBE.format(
     id="two", input='"I waited all my life for it."')
-SUITE = '''from pipeprobe.plugin import assert_expected
+SUITE = '''from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "demo"
 
@@ -550,7 +550,7 @@ def test_a_recording_at_any_rate_is_resampled_to_the_models(media_dir, rate):
 
 # 7. The CLI: pipeprobe drift and pipeprobe pack -----------------------------------------------------------------------
 def _cli(capsys, *argv: str) -> tuple[int, list[str]]:
-    from pipeprobe import cli
+    from pipeprobe.cli import main as cli
 
     code = cli.main(list(argv))
     captured = capsys.readouterr()

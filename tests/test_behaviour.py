@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe import behaviour, metamorphic, stochastic
-from pipeprobe.compare import CPU_FLOAT32, differences
-from pipeprobe.perturb import KINDS, PerturbError, perturb, seed_for
+from pipeprobe.baselines.compare import CPU_FLOAT32, differences
+from pipeprobe.behaviour import members as behaviour
+from pipeprobe.behaviour import metamorphic, stochastic
+from pipeprobe.behaviour.perturb import KINDS, PerturbError, perturb, seed_for
 
 
 def test_perturbations_are_deterministic_distinct_and_change_the_text():
@@ -82,7 +83,7 @@ def test_bad_declarations_are_one_line(entry, message):
 
 
 def test_a_bad_declaration_in_a_probe_file_names_the_file_and_probe(tmp_path: Path):
-    from pipeprobe.catalogue import CatalogueError, load_suite
+    from pipeprobe.probes.catalogue import CatalogueError, load_suite
 
     path = tmp_path / "bad.yaml"
     path.write_text(
@@ -120,7 +121,7 @@ def test_a_rate_compares_within_its_binomial_tolerance_and_ignores_the_samples()
 def test_the_sampling_judgement_agrees_with_the_notes_on_their_two_recorded_texts():
     import yaml
 
-    from pipeprobe.expect import judge
+    from pipeprobe.probes.expect import judge
 
     fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     probe = yaml.safe_load((fixtures / "smollm2_sampling.yaml").read_text(encoding="utf-8"))["probes"][0]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe import carbon
+from pipeprobe.plugin import carbon
 from tests import twins
 from tests.conftest import PROJECT, run
 from tests.perturb import copy_sentiment_project

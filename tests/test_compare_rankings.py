@@ -1,6 +1,6 @@
 """Rankings compare as key -> score pairs: ties don't fix an order, clear gaps do."""
 
-from pipeprobe.compare import CPU_FLOAT32, differences, largest_delta
+from pipeprobe.baselines.compare import CPU_FLOAT32, differences, largest_delta
 
 TESTE_1 = {
     "labels": ["Information", "Order", "Menu"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import transformers
 
-from pipeprobe.catalogue import load_suite
+from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.report import document
 from pipeprobe.report import statuses as drift
 from tests import twins

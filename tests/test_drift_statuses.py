@@ -9,16 +9,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeprobe import cli
-from pipeprobe.catalogue import load_suite
-from pipeprobe.compare import tier_for
-from pipeprobe.devices import Target
+from pipeprobe.baselines import verdict as comparison
+from pipeprobe.baselines.compare import tier_for
+from pipeprobe.cli import main as cli
+from pipeprobe.execution.devices import Target
+from pipeprobe.execution.recorder import Recorder
+from pipeprobe.execution.runner import ProbeOutput
 from pipeprobe.models import LoadRecord, ModelSpec, ModelUnavailable
-from pipeprobe.recorder import Recorder
-from pipeprobe.report import comparison, document
+from pipeprobe.probes.catalogue import load_suite
+from pipeprobe.report import document
 from pipeprobe.report import statuses as drift
 from pipeprobe.report.record import PROPERTY, attach, from_report
-from pipeprobe.runner import ProbeOutput
 from tests.conftest import PROJECT
 
 CPU = tier_for("cpu", "float32")

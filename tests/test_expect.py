@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeprobe import expect
-from pipeprobe.expect import ExpectMisfit
+from pipeprobe.probes import expect
+from pipeprobe.probes.expect import ExpectMisfit
 
 OUTPUT = {
     "scores": [0.6712, 0.1043],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.cli import main as cli
+from pipeprobe.cli.main import main as cli
 from pipeprobe.report import history
 from tests import twins
 from tests.conftest import PROJECT, run_inprocess
@@ -46,7 +46,7 @@ def five_runs(pytester: pytest.Pytester, twin_pair: tuple[Path, Path]) -> tuple[
     for index in range(1, RUNS + 1):
         run(maps["night-model"] if index < DRIFT_FROM else maps["new-model"], f"--drift-report=runs/{index}")
         reports.append(root / "runs" / str(index) / "drift.json")
-    from pipeprobe.catalogue import load_suite
+    from pipeprobe.probes.catalogue import load_suite
 
     texts = {p.id: p.input for p in load_suite(root / "fixtures/sentiment.yaml") if isinstance(p.input, str)}
     return reports, inputs_with_word(sensitive, texts, WORD)

@@ -149,7 +149,7 @@ def test_the_report_renders_offline_in_headless_chromium_failures_first_skips_co
 
 
 def test_an_image_or_audio_input_is_shown_inline(tmp_path):
-    from pipeprobe.report.html_hooks import media_html
+    from pipeprobe.plugin.html_report import media_html
 
     (tmp_path / "images").mkdir()
     (tmp_path / "images/cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pipeprobe"
-UPPER = {"pipeprobe.plugin", "pipeprobe.entry", "pipeprobe.options", "pipeprobe.project_plugin", "pipeprobe.reporting"}
+UPPER = {"pipeprobe.plugin"}
 
 
 def _module_name(path: Path) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.snapshots import parse_snapshot
+from pipeprobe.baselines.extension import parse_snapshot
 from tests import twins
 from tests.test_bad_inputs import BASELINES, HEADER, PROBE, make_project
 

@@ -27,7 +27,7 @@ probes:
     expect: {}
 """
 SUITE_MODULE = """\
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "meta_twin"
 

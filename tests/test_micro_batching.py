@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from pipeprobe.batching import BatchPlanner, adapter_batches
-from pipeprobe.catalogue import Probe, Source
-from pipeprobe.compare import differences, tier_for
-from pipeprobe.devices import Target
+from pipeprobe.baselines.compare import differences, tier_for
+from pipeprobe.execution.batching import BatchPlanner, adapter_batches
+from pipeprobe.execution.devices import Target
+from pipeprobe.probes.catalogue import Probe, Source
 from pipeprobe.tasks import ADAPTERS, adapter_for
 from tests import twins
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeprobe import cli, models
-from pipeprobe.catalogue import load_catalogue
-from pipeprobe.devices import Target
+from pipeprobe import models
+from pipeprobe.cli import main as cli
+from pipeprobe.execution.devices import Target
+from pipeprobe.execution.runner import ProbeRunner
 from pipeprobe.models.lock import LOCK_NAME, LockEntry, LockFileError, read_lock, today
-from pipeprobe.runner import ProbeRunner
+from pipeprobe.probes.catalogue import load_catalogue
 from tests.conftest import run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -64,7 +65,7 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeHub:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv(models.MODEL_MAP_ENV, raising=False)
-    monkeypatch.setattr("pipeprobe.models.commands.hub_unreachable_reason", lambda: None)
+    monkeypatch.setattr("pipeprobe.cli.models.hub_unreachable_reason", lambda: None)
     monkeypatch.setattr("pipeprobe.models.resolution.hub_unreachable_reason", lambda: "hub not reachable in tests")
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake)
     return fake

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import transformers
 
-from pipeprobe.catalogue import load_suite
-from pipeprobe.compare import CPU_FLOAT32, differences, tier_for
-from pipeprobe.snapshots import tolerance_between
+from pipeprobe.baselines.compare import CPU_FLOAT32, differences, tier_for
+from pipeprobe.baselines.extension import tolerance_between
+from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.tasks import model_outputs
 from tests import twins
 from tests.conftest import run_inprocess

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe import cli, models
+from pipeprobe import models
+from pipeprobe.cli import main as cli
 from pipeprobe.models import resolution
 from tests import twins
 
@@ -123,7 +124,7 @@ def test_fetch_downloads_each_selected_model_at_its_pinned_revision(capsys, monk
         return str(tmp_path / "0123456789abcdef")
 
     monkeypatch.delenv("HF_HUB_OFFLINE")
-    monkeypatch.setattr("pipeprobe.models.commands.hub_unreachable_reason", lambda: None)
+    monkeypatch.setattr("pipeprobe.cli.models.hub_unreachable_reason", lambda: None)
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_download)
     code, out, err = pipeprobe(capsys, "fetch", "-m", "tokenizer or (text_generation and lang_en)")
     fetched = {repo_id: (revision, kwargs) for repo_id, revision, kwargs in calls}

@@ -103,7 +103,7 @@ def test_collecting_this_repository_imports_no_torch():
 
 
 ECHO_ADAPTER = '''
-from pipeprobe.expect import judge as judge_expect
+from pipeprobe.probes.expect import judge as judge_expect
 
 
 class Echo:
@@ -218,8 +218,9 @@ def test_models_list_reads_the_configured_probe_folder(tmp_path):
 
 def test_options_live_in_the_light_entry_not_in_the_probe_plugin():
     """The probe plugin is registered late (only where [tool.pipeprobe] is): an option it added
-    itself would come after pytest parsed the command line. Options go in pipeprobe.options."""
-    from pipeprobe import entry, options, plugin
+    itself would come after pytest parsed the command line. Options go in pipeprobe.plugin.options."""
+    from pipeprobe.plugin import entry, options
+    from pipeprobe.plugin import probes as plugin
 
     assert not hasattr(plugin, "pytest_addoption")
     assert hasattr(entry, "pytest_addoption") and callable(options.add_options)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe import cli, pack
-from pipeprobe.devices import Target
+from pipeprobe.cli import main as cli
+from pipeprobe.cli import pack
+from pipeprobe.execution.devices import Target
 from pipeprobe.models import ModelMap, ModelMapError, ModelSpec, ModelUnavailable, gguf_cache, resolve_and_load
 from tests import twins
 

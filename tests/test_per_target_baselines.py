@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe import targets
-from pipeprobe.compare import CPU_FLOAT32, HALF_PRECISION, tier_for
-from pipeprobe.snapshots import tolerance_between
+from pipeprobe.baselines import targets
+from pipeprobe.baselines.compare import CPU_FLOAT32, HALF_PRECISION, tier_for
+from pipeprobe.baselines.extension import tolerance_between
 from tests import twins
 from tests.conftest import PROJECT, run_inprocess
 from tests.perturb import copy_sentiment_project
@@ -131,7 +131,7 @@ def test_calibration_tightens_and_widens_only_with_a_why():
 
 
 def test_baselines_prints_a_probe_by_target_grid(tmp_path, capsys):
-    from pipeprobe.cli import main as cli
+    from pipeprobe.cli.main import main as cli
 
     folder = tmp_path / "snapshots/s/m@r"
     folder.mkdir(parents=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.catalogue import CatalogueError, load_suite
-from pipeprobe.check import models_file_faults
+from pipeprobe.cli.check import models_file_faults
 from pipeprobe.config import ConfigError, load_config
+from pipeprobe.probes.catalogue import CatalogueError, load_suite
 from pipeprobe.tasks import TaskError, adapter_for, register_user_tasks
 
 PROBE = "suite: demo\ntask: text-classification\nmodel: m/x\nprobes:\n  - {id: one, input: hi, expect: {label: A}}\n"
@@ -137,7 +137,7 @@ def test_every_built_in_adapter_implements_the_declared_protocol():
 
 
 def test_check_names_each_bad_model_map_entry_once(tmp_path):
-    from pipeprobe.check import _check_model_map
+    from pipeprobe.cli.check import _check_model_map
 
     (tmp_path / "model").mkdir()
     path = tmp_path / "map.toml"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.cli import main as cli
-from pipeprobe.compare import tier_for
-from pipeprobe.report.comparison import compare_probe
+from pipeprobe.baselines.compare import tier_for
+from pipeprobe.baselines.verdict import compare_probe
+from pipeprobe.cli.main import main as cli
 from pipeprobe.report.document import build_report, load_report
 
 RUN = {"pipeprobe": "0.1.0", "transformers": "5.24.0", "torch": "2.13.0", "tokenizers": "0.22", "device": "cpu",

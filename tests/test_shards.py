@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe import scheduling, shards
-from pipeprobe.catalogue import load_catalogue
+from pipeprobe.plugin import scheduling, shards
+from pipeprobe.probes.catalogue import load_catalogue
 from tests import twins
 from tests.conftest import PROJECT, run_inprocess
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from syrupy.data import Snapshot, SnapshotCollection
 
+from pipeprobe.baselines.extension import ProbeSnapshotExtension
 from pipeprobe.report import document
-from pipeprobe.snapshots import ProbeSnapshotExtension
 from tests import twins
 from tests.conftest import PROJECT, run
 from tests.perturb import copy_sentiment_project
@@ -49,7 +49,7 @@ def mapping(project: pytest.Pytester, folder: Path) -> str:
 
 
 def _ids() -> list[str]:
-    from pipeprobe.catalogue import load_suite
+    from pipeprobe.probes.catalogue import load_suite
 
     return [probe.id for probe in load_suite(PROJECT / "fixtures/sentiment.yaml")]
 

@@ -12,7 +12,7 @@ from tests import twins
 from tests.conftest import run_inprocess
 
 SUITE_MODULE = """\
-from pipeprobe.plugin import assert_expected
+from pipeprobe.plugin.probes import assert_expected
 
 SUITE = "sampling_twin"
 
@@ -96,7 +96,7 @@ def test_the_baseline_is_the_rate_within_a_binomial_tolerance(project, causal_tw
 def test_batched_repeats_give_each_seed_the_text_generate_gives_it(causal_twin):
     import torch
 
-    from pipeprobe.devices import resolve_target
+    from pipeprobe.execution.devices import resolve_target
     from pipeprobe.tasks import text_generation
 
     generator = text_generation.load(str(causal_twin), None, resolve_target("cpu", "float32"), True, None)

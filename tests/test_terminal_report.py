@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipeprobe.plugin.terminal import failure_lines
 from pipeprobe.report.record import ProbeRecord
 from pipeprobe.report.statuses import DRIFTED
-from pipeprobe.report.terminal import failure_lines
 from tests.conftest import PROJECT, run
 from tests.perturb import copy_sentiment_project
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import transformers
 
-from pipeprobe.catalogue import load_suite
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
+from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.tasks import question_answering, summarization, translation
 from tests import twins
 from tests.conftest import run_inprocess

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.catalogue import load_suite
+from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.tasks import adapter_for
 from tests import twins
 from tests.conftest import run_inprocess

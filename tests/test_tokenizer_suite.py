@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe import pack
+from pipeprobe.cli import pack
 from tests import twins
 from tests.conftest import run_inprocess
 

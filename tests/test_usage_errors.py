@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.catalogue import CatalogueError, load_suite
-from pipeprobe.devices import DeviceError, resolve_target
+from pipeprobe.execution.devices import DeviceError, resolve_target
 from pipeprobe.models import ModelMap, ModelMapError
+from pipeprobe.probes.catalogue import CatalogueError, load_suite
 from tests import twins
 from tests.conftest import run, run_inprocess
 

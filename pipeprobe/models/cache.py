@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 from pipeprobe.models.model_map import ModelMap
 from pipeprobe.models.registry import ModelSpec
 from pipeprobe.models.resolution import Loader, LoadRecord, ModelUnavailable, resolve_and_load

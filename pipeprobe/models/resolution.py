@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 from pipeprobe.models.lock import is_full_commit
 from pipeprobe.models.model_map import ModelMap
 from pipeprobe.models.registry import ModelSpec

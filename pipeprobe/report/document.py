@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeprobe.compare import tier_for
-from pipeprobe.report.comparison import compare_probe
+from pipeprobe.baselines.compare import tier_for
+from pipeprobe.baselines.extension import parse_snapshot
+from pipeprobe.baselines.verdict import compare_probe
 from pipeprobe.report.statuses import FAILING, STATUSES, rank
-from pipeprobe.snapshots import parse_snapshot
 
 FORMAT = "pipeprobe-drift/1"
 

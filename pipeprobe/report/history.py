@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeprobe.provenance import differing
+from pipeprobe.baselines.provenance import differing
 from pipeprobe.report import document
 
 FORMAT = "pipeprobe-history/1"

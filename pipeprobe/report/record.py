@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from pipeprobe.rates import summary as rate_summary
+from pipeprobe.behaviour.rates import summary as rate_summary
 
 PROPERTY = "pipeprobe_record"
 

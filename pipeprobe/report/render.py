@@ -128,8 +128,8 @@ def _row(probe: dict[str, Any]) -> str:
 
 
 def _target_lines(probe: dict[str, Any]) -> str:
-    """Which target's recorded values the probe was compared with; calibrate's noise (pipeprobe.targets)."""
-    from pipeprobe.targets import describe_view
+    """Which target's recorded values the probe was compared with; calibrate's noise (pipeprobe.baselines.targets)."""
+    from pipeprobe.baselines.targets import describe_view
 
     return "".join(f"<br><small>{html.escape(line)}</small>" for line in describe_view(probe.get("baseline")))
 

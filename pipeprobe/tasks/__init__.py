@@ -4,13 +4,13 @@ The adapter protocol (``TaskAdapter``) is what every adapter offers, built-in or
 
 - ``load(location, revision, target, local_only, gguf_file) -> loaded``: load the model once
   (``location`` is a hub id or a local folder, ``revision`` the pinned commit or None,
-  ``target`` a ``pipeprobe.devices.Target`` with ``device``/``dtype``/``torch_dtype()``,
+  ``target`` a ``pipeprobe.execution.devices.Target`` with ``device``/``dtype``/``torch_dtype()``,
   ``local_only`` forbids network, ``gguf_file`` the models.yaml GGUF file or None).
 - ``run(loaded, inputs, params) -> list``: one plain, JSON-able result per input, in order
   (``params`` is the probe's merged ``params`` mapping). With ``batches = True`` the runner
   may hand it many probes' inputs at once and passes ``batch_size=N`` as a keyword.
 - ``judge(expect, output) -> list[str]``: what a person expected but did not get, one line
-  each (empty: the expectation holds). ``pipeprobe.expect.judge(expect, output, checks)``
+  each (empty: the expectation holds). ``pipeprobe.probes.expect.judge(expect, output, checks)``
   implements the expectation language; call it.
 - ``batches: bool``: whether ``run`` takes ``batch_size`` (micro-batching); default False.
 - Optional: ``checks``, a mapping of named-check key to ``(wanted, output) -> str | None``
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 
 
 @runtime_checkable

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeprobe.batching import chunked
-from pipeprobe.devices import Target
+from pipeprobe.execution.batching import chunked
+from pipeprobe.execution.devices import Target
 from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.common import ModelWithTokenizer as Encoder
 from pipeprobe.tasks.common import load_with_tokenizer

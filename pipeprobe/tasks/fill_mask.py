@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
 from pipeprobe.tasks.judging import judge_fields
 
@@ -17,7 +17,7 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
     return pipeline("fill-mask", model=model, tokenizer=tokenizer, device=model.device)
 
 
-batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.batching)
+batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.execution.batching)
 
 
 def run(unmasker: Any, inputs: list[str], params: dict[str, Any], batch_size: int = 1) -> list[list[dict[str, Any]]]:

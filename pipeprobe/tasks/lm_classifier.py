@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.common import ModelWithTokenizer as Classifier
 from pipeprobe.tasks.common import load_with_tokenizer
 
 gguf = True  # load() honours models.yaml's gguf_file
 batches = False  # run() groups its own forward passes (params.batch_size, default 16)
-loads_like = "text-generation"  # the same model and tokenizer: one load serves both tasks (pipeprobe.runner)
+loads_like = "text-generation"  # the same model and tokenizer: one load serves both tasks (pipeprobe.execution.runner)
 DEFAULT_TEMPLATE = "Classify the text as {options}. Answer with one word.\nText: {text}"
 
 
@@ -39,7 +39,7 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
 
 
 def judge(expect: dict[str, Any], output: Any) -> list[str]:
-    from pipeprobe.expect import judge as judge_paths
+    from pipeprobe.probes.expect import judge as judge_paths
 
     return judge_paths(expect, output)
 

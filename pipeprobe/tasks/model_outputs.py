@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pipeprobe.compare import CPU_FLOAT32, Tolerance
-from pipeprobe.devices import Target
+from pipeprobe.baselines.compare import CPU_FLOAT32, Tolerance
+from pipeprobe.execution.devices import Target
 from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
 from pipeprobe.tasks.common import load_with_tokenizer, pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
 from pipeprobe.tasks.common import load_with_tokenizer
 from pipeprobe.tasks.judging import judge_fields

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.common import ModelWithTokenizer as Generator
 from pipeprobe.tasks.common import load_with_tokenizer
@@ -44,7 +44,7 @@ def run(generator: Generator, inputs: list[Any], params: dict[str, Any]) -> list
         return [_left_padding(generator, list(prompts), int(params.get("top", 3))) for prompts in inputs]
     if params.get("chat"):
         return [_chat(generator, messages, params) for messages in inputs]
-    if params.get("seeds") is not None:  # a stochastic probe's repeats (pipeprobe.stochastic): one seed per input
+    if params.get("seeds") is not None:  # a stochastic probe's repeats: one seed per input
         from pipeprobe.tasks.sampling import seeded_samples
 
         return seeded_samples(generator, list(inputs), params)

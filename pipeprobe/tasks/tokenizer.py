@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.devices import Target
+from pipeprobe.execution.devices import Target
 from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.common import pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields

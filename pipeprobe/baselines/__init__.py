@@ -1,0 +1,1 @@
+"""Baselines: the store, tolerance and comparison, targets, the one verdict, the syrupy extension."""

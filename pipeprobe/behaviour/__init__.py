@@ -1,0 +1,1 @@
+"""Behaviour beyond one input: variants, perturbations, repeats, rates."""

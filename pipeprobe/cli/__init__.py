@@ -1,0 +1,1 @@
+"""The ``pipeprobe`` command: one module per subcommand."""

@@ -1,0 +1,7 @@
+"""``python -m pipeprobe.cli``: the ``pipeprobe`` command."""
+
+import sys
+
+from pipeprobe.cli.main import main
+
+sys.exit(main())

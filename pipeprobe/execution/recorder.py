@@ -1,0 +1,133 @@
+"""Builds each probe's ProbeRecord once, when its tests run, from the runner's result.
+
+The expectation is judged once (``judge``: the test's assertion and the record share it) and
+the baseline compared once per probe, against the baseline file as it was before any test
+ran (read at collection: ``--snapshot-update`` rewrites files during the run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeprobe.baselines import targets
+from pipeprobe.baselines.compare import tier_for
+from pipeprobe.baselines.extension import CORRUPT_FIELD, baseline_location, read_baseline_record
+from pipeprobe.baselines.provenance import probe_provenance
+from pipeprobe.baselines.verdict import compare_probe, tolerance_dict
+from pipeprobe.models.resolution import HOW_TO_SUPPLY, ModelUnavailable
+from pipeprobe.probes.catalogue import Probe
+from pipeprobe.report.record import ProbeRecord, Unavailable
+
+# baseline_target / baseline_tolerance: which target's recorded values this run compares with (baselines.targets)
+_BASELINE_KEYS = ("output", "revision", "provenance", "input", "tolerance", CORRUPT_FIELD, "baseline_target",
+                  "baseline_tolerance", "baseline_calibration")
+_JUDGED: dict[tuple[str, str], tuple[Any, list[str]]] = {}
+
+
+def judge(probe: Probe, output: Any) -> list[str]:
+    """What the probe's adapter finds missing in ``output`` (judged once per probe and output)."""
+    key = (probe.suite, probe.id)
+    cached = _JUDGED.get(key)
+    if cached is not None and cached[0] is output:
+        return cached[1]
+    from pipeprobe.behaviour import members as behaviour
+    from pipeprobe.tasks import adapter_for
+
+    problems = list(behaviour.judge(probe, output, adapter_for(probe.task)))  # + fail/pass-rate gates
+    _JUDGED[key] = (output, problems)
+    return problems
+
+
+@dataclass
+class Recorder:
+    """The session's records, one per probe; ``runner`` is the session's ProbeRunner."""
+
+    runner: Any
+    snapshot_root: Path
+    rootpath: Path
+    _baselines: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = field(default_factory=dict)
+    _records: dict[tuple[str, str], ProbeRecord] = field(default_factory=dict)
+
+    def remember_baseline(self, probe: Probe) -> None:
+        """Read the probe's baseline file now (at collection, before any test can rewrite it)."""
+        key = (probe.suite, probe.id)
+        if key in self._baselines:
+            return
+        location = baseline_location(self.snapshot_root, probe.suite, self.runner.spec_for(probe).slug, probe.id)
+        try:
+            shown = str(location.relative_to(self.rootpath))
+        except ValueError:
+            shown = str(location)
+        target = self.runner.target  # per-target baselines: this target's own entry, else the reference
+        self._baselines[key] = (shown, targets.for_run(read_baseline_record(location), target.device, target.dtype))
+
+    def ran(self, probe: Probe, output: Any) -> ProbeRecord:
+        """The record of a probe that gave ``output`` (a runner ProbeOutput); built once."""
+        key = (probe.suite, probe.id)
+        if key in self._records and self._records[key].has_output:
+            return self._records[key]
+        record = self._skeleton(probe)
+        spec = self.runner.spec_for(probe)
+        load = self.runner.cache.record_for(spec, self.runner.target, probe.task)
+        record.has_output, record.output = True, output.value
+        record.inference_s = round(output.seconds, 4)
+        record.load_s = round(load.seconds, 4) if load else None
+        record.load = load.describe() if load else spec.key
+        record.provenance = probe_provenance(self.runner.target, load.source if load else None,
+                                             load.commit if load else None)
+        try:
+            record.expectation_problems = judge(probe, output.value)
+            record.expectation = "missed" if record.expectation_problems else "met"
+        except Exception as error:  # noqa: BLE001 - an output the adapter can't judge is reported as unjudged
+            record.expectation_problems = [f"not judged: {type(error).__name__}: {error}"]
+        run = {"input": probe.input, "output": output.value, "revision": spec.revision,
+               "provenance": record.provenance}
+        record.comparison = compare_probe(
+            baseline=record.baseline, run=run, tolerance=targets.tolerance_of(record.baseline, self._tolerance()),
+            known_weakness=probe.known_weakness, expectation_met=record.expectation == "met",
+        )
+        self._records[key] = record
+        return record
+
+    def record_of(self, suite: str, probe_id: str) -> ProbeRecord | None:
+        """The record built for a probe in this process, if any."""
+        return self._records.get((suite, probe_id))
+
+    def unavailable(self, probe: Probe, error: ModelUnavailable) -> ProbeRecord:
+        """The record of a probe whose model could not be had."""
+        spec = self.runner.spec_for(probe)
+        record = self._not_run(probe)
+        reason = getattr(error, "reason", "") or str(error)
+        model = getattr(error, "model", "") or spec.key
+        record.unavailable = Unavailable(model=model, reason=reason, how=HOW_TO_SUPPLY)
+        return record
+
+    def not_run(self, probe: Probe, why: str) -> ProbeRecord:
+        """The record of a probe that did not run for another reason (a media file missing, ...)."""
+        record = self._not_run(probe)
+        record.not_run = why
+        return record
+
+    def _not_run(self, probe: Probe) -> ProbeRecord:
+        record = self._skeleton(probe)
+        record.comparison = compare_probe(baseline=record.baseline, run=None, tolerance=self._tolerance())
+        self._records.setdefault((probe.suite, probe.id), record)
+        return record
+
+    def _tolerance(self) -> Any:
+        return tier_for(self.runner.target.device, self.runner.target.dtype)
+
+    def _skeleton(self, probe: Probe) -> ProbeRecord:
+        self.remember_baseline(probe)
+        shown, baseline = self._baselines[(probe.suite, probe.id)]
+        spec = self.runner.spec_for(probe)
+        return ProbeRecord(
+            suite=probe.suite, probe=probe.id, task=probe.task, lang=probe.lang, model=spec.id,
+            revision=spec.revision, markers=list(probe.markers), verdict=probe.verdict,
+            known_weakness=probe.known_weakness, source=probe.source.describe(), input=probe.input,
+            expect=probe.expect, note=probe.note or "", doubtful=probe.doubtful, baseline_file=shown,
+            baseline=None if baseline is None else {key: baseline[key] for key in _BASELINE_KEYS if key in baseline},
+            comparison={"tolerance": tolerance_dict(self._tolerance())},
+        )

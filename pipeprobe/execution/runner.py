@@ -1,0 +1,110 @@
+"""Runs probes: loads each model once, runs each batch of the notes once, keeps results."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeprobe.baselines.provenance import probe_provenance
+from pipeprobe.behaviour import members as behaviour
+from pipeprobe.execution.batching import BatchPlanner, adapter_batches
+from pipeprobe.execution.devices import Target
+from pipeprobe.models import ModelCache, ModelSpec
+from pipeprobe.probes.catalogue import Probe
+from pipeprobe.tasks import ADAPTERS, adapter_for
+from pipeprobe.tasks.common import InputTooLong, ProbeInputError
+
+
+def _load_with(task: str, *arguments: Any) -> Any:
+    return adapter_for(task).load(*arguments)
+
+
+def _load_kind(task: str) -> str:
+    """The task whose model load ``task`` shares (its adapter's ``loads_like``), so one load serves both."""
+    return str(getattr(adapter_for(task), "loads_like", None) or task)
+
+
+@dataclass(frozen=True)
+class ProbeOutput:
+    """A probe's plain result, with how long its batch took to run."""
+
+    value: Any
+    seconds: float
+
+
+@dataclass
+class ProbeRunner:
+    """The session's probes, models and results for one target (device, dtype)."""
+
+    target: Target
+    registry: dict[str, ModelSpec]
+    probes: dict[str, list[Probe]]
+    cache: ModelCache
+    _results: dict[tuple[str, str], ProbeOutput] = field(default_factory=dict)
+    planner: BatchPlanner | None = None  # micro-batching (pipeprobe.execution.batching); set up in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.planner is None:
+            self.planner = BatchPlanner(self.probes)
+
+    @classmethod
+    def create(
+        cls, target: Target, registry: dict[str, ModelSpec], probes: dict[str, list[Probe]], model_map: Any
+    ) -> ProbeRunner:
+        # each adapter is imported when its first model loads, not at start-up
+        loaders = {task: functools.partial(_load_with, task) for task in ADAPTERS}
+        cache = ModelCache(model_map, loaders, load_kind=_load_kind)
+        return cls(target=target, registry=registry, probes=probes, cache=cache)
+
+    def spec_for(self, probe: Probe) -> ModelSpec:
+        try:
+            return self.registry[probe.model]
+        except KeyError:
+            raise KeyError(
+                f"probe {probe.suite}/{probe.id} names model {probe.model!r}, which fixtures/models.yaml does not pin"
+            ) from None
+
+    def output(self, probe: Probe) -> ProbeOutput:
+        """Run the probe's batch (once) and return this probe's part of it."""
+        key = (probe.suite, probe.id)
+        if key not in self._results:
+            self._run_batch(probe)
+        return self._results[key]
+
+    def provenance(self, probe: Probe) -> dict[str, Any]:
+        """What a baseline of this probe records about this run (``provenance.probe_provenance``)."""
+        record = self.cache.record_for(self.spec_for(probe), self.target, probe.task)
+        return probe_provenance(self.target, record.source if record else None, record.commit if record else None)
+
+    def _run_batch(self, probe: Probe) -> None:
+        adapter = adapter_for(probe.task)
+        members, batch_size = self.planner.members(probe, adapter_batches(adapter))
+        loaded = self.cache.get(self.spec_for(probe), self.target, probe.task)
+        started = time.perf_counter()
+        inputs = [member.input for member in members]
+
+        def call(batch: list[Any], params: dict[str, Any]) -> list[Any]:
+            if adapter_batches(adapter):
+                return adapter.run(loaded, batch, params, batch_size=batch_size)
+            return adapter.run(loaded, batch, params)
+
+        expanded = any(member.behaviour for member in members)
+        try:
+            # variants (metamorphic) run in the same call as their originals; repeats (stochastic) in one call each
+            values = behaviour.run_members(members, probe.params, call) if expanded else call(inputs, probe.params)
+        except InputTooLong as error:  # name the member at fault, not a tensor-size error for every member
+            raise _input_error(probe, probe if expanded else members[error.index], error) from None
+        seconds = time.perf_counter() - started
+        for member, value in zip(members, values, strict=True):
+            self._results[(member.suite, member.id)] = ProbeOutput(value=value, seconds=seconds)
+
+
+def _input_error(probe: Probe, bad: Probe, error: InputTooLong) -> ProbeInputError:
+    """One line for ``probe``: its own input is at fault, or the batch member ``bad``'s is."""
+    if bad is probe:
+        return ProbeInputError(f"probe {probe.suite}/{probe.id}: {error}")
+    return ProbeInputError(
+        f"probe {probe.suite}/{probe.id} did not run: its batch holds {bad.suite}/{bad.id}, whose {error}"
+    )

@@ -1,0 +1,208 @@
+"""The pytest plugin: options, markers, probe parametrisation, fixtures and the summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pipeprobe import paths
+from pipeprobe.baselines import extension as snapshots
+from pipeprobe.baselines import targets
+from pipeprobe.baselines.compare import tier_for
+from pipeprobe.baselines.extension import ProbeSnapshotExtension, baseline_location, snapshot_root
+from pipeprobe.behaviour import members as behaviour
+from pipeprobe.execution.devices import DeviceError, resolve_target
+from pipeprobe.execution.recorder import judge
+from pipeprobe.execution.runner import ProbeRunner
+from pipeprobe.models import ModelMap, ModelMapError, ModelUnavailable, load_registry, model_map_path
+from pipeprobe.models.lock import LockFileError
+from pipeprobe.models.resolution import MappedModelBroken
+from pipeprobe.plugin import carbon, scheduling
+from pipeprobe.plugin import project as project_plugin
+from pipeprobe.plugin import target_terminal as target_report
+from pipeprobe.plugin import wiring as reporting
+from pipeprobe.probes.catalogue import CatalogueError, Probe, load_catalogue
+from pipeprobe.probes.expect import ExpectMisfit
+from pipeprobe.report.record import attach
+from pipeprobe.tasks import model_outputs
+from pipeprobe.tasks.common import ProbeInputError
+from pipeprobe.tasks.media import MediaUnavailable, set_media_dir
+
+RUNNER_KEY = pytest.StashKey[ProbeRunner]()
+
+# Every task, probe file and language registers its own markers (pipeprobe.plugin.project);
+# these are the ones no probe file declares.
+MARKERS = {
+    "beyond_notes": "probes that go beyond what the notes tried",
+}
+MARKERS.update(behaviour.MARKERS)  # invariance, directional, cross_lingual, stochastic
+
+
+# Options and ini keys: pipeprobe.plugin.options (added by the entry point, pipeprobe.plugin.entry, in every project).
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:  # a split --model-map keeps pytest from finding the ini, and so the project: checked first
+        paths.check_option_paths(config.invocation_params.args, None, None)
+    except paths.OptionPathError as error:
+        raise pytest.UsageError(str(error)) from None
+    project = project_plugin.project_for(config)
+    if not project.enabled:  # no [tool.pipeprobe]: the plugin only registered its options
+        return
+    try:  # report paths at start-up, never at the end of a long run
+        paths.check_option_paths((), config.getoption("drift_report", None), getattr(config.option, "htmlpath", None))
+    except paths.OptionPathError as error:
+        raise pytest.UsageError(str(error)) from None
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    config.addinivalue_line("filterwarnings", "ignore:(?s).*Can not relate snapshot")
+    fixtures = project.fixtures
+    set_media_dir(fixtures / "media")
+    try:
+        target = resolve_target(config.getoption("device"), config.getoption("dtype"))
+        model_map = ModelMap.load(model_map_path(config.getoption("model_map")))
+        probes = load_catalogue(fixtures) if fixtures.is_dir() else {}
+        registry = load_registry(fixtures / "models.yaml")
+        _check_probes(probes, registry)
+        snapshots.prepare_session(config, probes, registry)
+    except (DeviceError, ModelMapError, CatalogueError, LockFileError, snapshots.SnapshotPathError) as error:
+        raise pytest.UsageError(str(error)) from None
+    project_plugin.configure(config, project, probes)  # markers the probes declare, -m check, unrun files
+    model_outputs.set_run_tolerance(tier_for(target.device, target.dtype))
+    config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
+    scheduling.configure(config, config.stash[RUNNER_KEY])  # micro-batches, shards, xdist: one worker per model
+    carbon.configure(config, config.stash[RUNNER_KEY])  # --carbon: energy and CO2eq per load and suite
+    config.pluginmanager.register(target_report.BaselineTargets(), "pipeprobe-baseline-targets")
+    reporting.configure(config, config.stash[RUNNER_KEY])  # records, terminal, --drift-report, pytest-html
+    config.pluginmanager.register(behaviour.RateSummary(), "pipeprobe-rates")  # fail and pass rates
+
+
+def _check_probes(probes: dict[str, list[Probe]], registry: dict) -> None:
+    """Every probe names a pinned model (the markers it declares are registered for it)."""
+    for suite in probes.values():
+        for probe in suite:
+            if probe.model not in registry:
+                raise CatalogueError(
+                    f"probe {probe.suite}/{probe.id} names model {probe.model!r}, "
+                    "which fixtures/models.yaml does not pin to a revision"
+                )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise every test that asks for ``probe`` with its module's SUITE."""
+    if "probe" not in metafunc.fixturenames or RUNNER_KEY not in metafunc.config.stash:
+        return
+    runner = metafunc.config.stash[RUNNER_KEY]
+    suite = getattr(metafunc.module, "SUITE", None)
+    if suite not in runner.probes:
+        raise pytest.UsageError(f"{metafunc.module.__name__}: SUITE {suite!r} has no probe file")
+    judged = metafunc.function.__name__.startswith("test_expectation")
+    params = [
+        pytest.param(probe, id=probe.id, marks=_marks(probe, runner, judged))
+        for probe in runner.probes[suite]
+    ]
+    metafunc.parametrize("probe", params)
+
+
+def _marks(probe: Probe, runner: ProbeRunner, judged: bool) -> list[pytest.MarkDecorator]:
+    marks = [getattr(pytest.mark, name) for name in probe.markers]
+    marks.append(pytest.mark.xdist_group(runner.spec_for(probe).key))
+    if judged and probe.known_weakness:
+        reason = f"known weakness {probe.describe()}: {probe.note or 'verdict: wrong'}"
+        if probe.doubtful:
+            reason += f" [doubtful record: {probe.doubtful}]"
+        # A doubtful record must not fail the run when the real model settles it.
+        # Only a missed expectation counts as the known weakness; any other error fails.
+        marks.append(pytest.mark.xfail(strict=not probe.doubtful, reason=reason, raises=ExpectationMiss))
+    return marks
+
+
+@pytest.fixture(scope="session")
+def probe_runner(pytestconfig: pytest.Config) -> ProbeRunner:
+    return pytestconfig.stash[RUNNER_KEY]
+
+
+@pytest.fixture
+def probe_output(probe: Probe, probe_runner: ProbeRunner, request: pytest.FixtureRequest) -> Any:
+    """The probe's output; a skip (or, with --require-models, an error) naming the model.
+
+    Both tests of a probe skip from here with the same reason; each test's report carries the
+    probe's record (``report.record``), built once.
+    """
+    recorder = reporting.recorder_of(request.config)
+    properties = request.node.user_properties
+    failure = None
+    try:
+        output = probe_runner.output(probe)
+    except (MappedModelBroken, ProbeInputError) as error:
+        # a model the user mapped that does not load, an input the model can't take, an unreadable
+        # media file: an error naming it in one line (failed outside this block: no chained report)
+        attach(properties, recorder.not_run(probe, str(error)))
+        failure = str(error)
+    except ModelUnavailable as error:
+        attach(properties, recorder.unavailable(probe, error))
+        if request.config.getoption("require_models"):
+            pytest.fail(f"{error} (--require-models)", pytrace=False)
+        pytest.skip(str(error))
+    except MediaUnavailable as error:  # a local copy of the notes' image or audio is missing
+        attach(properties, recorder.not_run(probe, str(error)))
+        pytest.skip(str(error))
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
+    attach(properties, recorder.ran(probe, output))
+    return output.value
+
+
+@pytest.fixture
+def probe_record(probe: Probe, probe_output: Any, probe_runner: ProbeRunner) -> dict[str, Any]:
+    """What a baseline stores: the probe, the model, provenance, input and output."""
+    spec = probe_runner.spec_for(probe)
+    if (where := snapshots.non_finite_path(probe_output)) is not None:  # strict JSON: a fault of the output
+        pytest.fail(f"probe {probe.suite}/{probe.id}: the model's output holds NaN or Infinity at {where}; "
+                    "not compared and never written as a baseline", pytrace=False)
+    return {
+        "suite": probe.suite,
+        "probe": probe.id,
+        "model": spec.id,
+        "revision": spec.revision,
+        "provenance": probe_runner.provenance(probe),
+        "input": probe.input,
+        "output": probe_output,
+    }
+
+
+@pytest.fixture
+def baseline(snapshot: Any, probe: Probe, probe_runner: ProbeRunner, request: pytest.FixtureRequest) -> Any:
+    """A syrupy snapshot bound to this probe's baseline file and tolerance tier."""
+    spec = probe_runner.spec_for(probe)
+    root = snapshot_root(request.config)
+    location = baseline_location(root, probe.suite, spec.slug, probe.id)
+    extension = ProbeSnapshotExtension.for_probe(
+        location=location, tolerance=tier_for(probe_runner.target.device, probe_runner.target.dtype), root=root
+    )
+    if (problem := snapshots.unusable_baseline(location)) is not None:
+        pytest.fail(problem, pytrace=False)
+    if not probe.recorded and not location.exists() and not request.config.option.update_snapshots:
+        pytest.skip(
+            f"the notes recorded no output for {probe.suite}/{probe.id}, and no baseline exists "
+            f"for {spec.key}: record one with --snapshot-update on a machine that has the model"
+        )
+    target = probe_runner.target  # per-target baselines: its own entry, else the reference (baselines.targets)
+    targets.bind(extension, target.device, target.dtype, bool(request.config.option.update_snapshots))
+    return snapshot.use_extension(extension)
+
+
+class ExpectationMiss(AssertionError):
+    """The model did not give the answer a person expects."""
+
+
+def assert_expected(probe: Probe, output: Any) -> None:
+    """Fail, naming what a person expected, when the model's answer is not it."""
+    try:
+        problems = judge(probe, output)  # once per probe: its record shares this judgement
+    except ExpectMisfit as error:  # a path or operator that doesn't fit the output: never a known weakness
+        pytest.fail(f"{probe.describe()}: expect does not fit the output: {error}", pytrace=False)
+    if problems:
+        __tracebackhide__ = True
+        raise ExpectationMiss(f"{probe.describe()}: " + "; ".join(problems))

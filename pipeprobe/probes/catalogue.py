@@ -1,0 +1,169 @@
+"""Read probe files (YAML, safe loader) into validated, typed probe records.
+
+The file format is ``pipeprobe.probes.schema.ProbeFile``; ``expect`` is checked against the
+expectation language (``pipeprobe.probes.expect``) and the task's named checks when the file is read,
+so a fault is one line naming the file, the probe and the field before any test runs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class CatalogueError(ValueError):
+    """A probe file that can't be used; the message names the file and the probe.
+
+    ``lines`` holds every fault found (the message is the first)."""
+
+    def __init__(self, message: str, lines: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.lines = lines or [message]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a probe comes from (for the notes: section and test); empty when a file gives none."""
+
+    section: str = ""
+    test: str = ""
+
+    def describe(self) -> str:
+        return f"{self.section} / {self.test}" if self.section or self.test else ""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One probe: an input, what a person expects, and (optionally) a verdict: right or wrong."""
+
+    id: str
+    suite: str
+    task: str
+    marker: str
+    model: str
+    lang: str | None
+    source: Source
+    input: Any
+    expect: dict[str, Any]
+    verdict: str | None = None  # "right" or "wrong" (aprovado/reprovado are read as these)
+    note: str | None = None
+    doubtful: str | None = None
+    recorded: bool = True
+    batch: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    extra_markers: tuple[str, ...] = ()
+    path: Path | None = None
+    behaviour: Any = None  # pipeprobe.behaviour.members.Behaviour: variants (metamorphic) or repeats (stochastic)
+
+    @property
+    def known_weakness(self) -> bool:
+        """A person judged the model wrong here (``verdict: wrong``): a strict xfail."""
+        return self.verdict == "wrong"
+
+    @property
+    def lang_marker(self) -> str | None:
+        return f"lang_{self.lang}" if self.lang else None
+
+    @property
+    def task_marker(self) -> str:
+        from pipeprobe.tasks import task_info
+
+        return task_info(self.task).marker
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """Every marker the probe carries: its file's, its language's, the extras, and its task's."""
+        names = [self.marker, *([self.lang_marker] if self.lang_marker else []), *self.extra_markers, self.task_marker]
+        names += self.behaviour.markers if self.behaviour else ()  # invariance, directional, cross_lingual, stochastic
+        return tuple(dict.fromkeys(names))
+
+    def describe(self) -> str:
+        """``suite/id``, with the source when the file gives one."""
+        where = self.source.describe()
+        return f"{self.suite}/{self.id}" + (f" ({where})" if where else "")
+
+
+def default_marker(suite: str) -> str:
+    """A suite's marker when its file names none: the suite name as a marker name."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", suite)
+    return f"suite_{name}" if name[:1].isdigit() else name
+
+
+def load_suite(path: Path) -> list[Probe]:
+    """Load one probe file; CatalogueError naming the file, probe and field on any fault."""
+    # these, and pydantic, load with the first probe file, not at start-up
+    from pipeprobe.behaviour import members as behaviour
+    from pipeprobe.probes import expect as expect_language
+    from pipeprobe.probes.schema import VERDICTS, ProbeFile, SchemaError, read_yaml, validate
+    from pipeprobe.tasks import TaskError, named_checks, output_fields
+
+    try:
+        document = read_yaml(path, "probe file")
+        parsed: ProbeFile = validate(ProbeFile, document, path, "a probe file")
+    except SchemaError as error:
+        raise CatalogueError(str(error), error.lines) from None
+    try:
+        checks = named_checks(parsed.task)
+        fields = output_fields(parsed.task)
+    except TaskError as error:
+        raise CatalogueError(f"{path}: task: {error}") from None
+    problems = []
+    seen: set[str] = set()
+    declared: dict[str, Any] = {}
+    for entry in parsed.probes:
+        if entry.id in seen:
+            problems.append(f"{path}: probe id {entry.id!r} appears twice")
+        seen.add(entry.id)
+        faults = expect_language.validate(entry.expect, checks, fields)
+        problems += [f"{path}: probe {entry.id!r}: {line}" for line in faults]
+        try:
+            declared[entry.id] = behaviour.parse(entry.model_dump(exclude_none=True), entry.id, entry.lang or "en")
+        except behaviour.BehaviourError as error:
+            problems.append(f"{path}: probe {entry.id!r}: {error}")
+    if problems:
+        raise CatalogueError(problems[0], problems)
+    marker = parsed.marker or default_marker(parsed.suite)
+    return [
+        Probe(
+            id=entry.id,
+            suite=parsed.suite,
+            task=parsed.task,
+            marker=marker,
+            model=entry.model or parsed.model,
+            lang=entry.lang,
+            source=Source(entry.source.section, entry.source.test) if entry.source else Source(),
+            input=entry.input,
+            expect={str(key): value for key, value in entry.expect.items()},
+            verdict=VERDICTS[entry.verdict] if entry.verdict else None,
+            note=entry.note,
+            doubtful=entry.doubtful,
+            recorded=entry.recorded,
+            batch=entry.batch,
+            params={**(parsed.params or {}), **(entry.params or {})},
+            extra_markers=tuple(dict.fromkeys([*parsed.markers, *entry.markers])),
+            path=path,
+            behaviour=declared.get(entry.id),
+        )
+        for entry in parsed.probes
+    ]
+
+
+def probe_files(directory: Path) -> list[Path]:
+    """The probe files in ``directory``: every ``*.yaml`` but models.yaml and its lock file."""
+    from pipeprobe.models.lock import LOCK_NAME  # the models package loads with the first probe file
+
+    return [path for path in sorted(directory.glob("*.yaml")) if path.name not in ("models.yaml", LOCK_NAME)]
+
+
+def load_catalogue(directory: Path) -> dict[str, list[Probe]]:
+    """Every probe file (``*.yaml``) in ``directory``, keyed by suite name."""
+    suites: dict[str, list[Probe]] = {}
+    for path in probe_files(directory):
+        probes = load_suite(path)
+        suite = probes[0].suite
+        if suite in suites:
+            raise CatalogueError(f"{path}: suite {suite!r} is defined by another file too")
+        suites[suite] = probes
+    return suites
