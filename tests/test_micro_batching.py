@@ -113,3 +113,16 @@ def test_a_long_outlier_gets_its_own_batch_so_padding_stays_bounded():
     planner = BatchPlanner(probes, batch_size=32)
     assert [member.id for member in planner.members(probes["s"][0], batches=True)[0]] == ["a", "b", "c"]
     assert [member.id for member in planner.members(probes["s"][3], batches=True)[0]] == ["long"]
+
+
+def test_batched_similarity_matches_one_call_per_probe_within_the_tier(tmp_path: Path):
+    """Similarity probes share their micro-batch's forward passes (every query and candidate, length-sorted)."""
+    adapter = adapter_for("feature-extraction")
+    loaded = adapter.load(str(twins.build_minilm_twin(tmp_path / "minilm")), None, CPU, True, None)
+    items = [{"query": SENTENCES[index], "candidates": SENTENCES[index + 1:index + 4]} for index in range(6)]
+    params = {"check": "similarity"}
+    alone = adapter.run(loaded, items, params, batch_size=1)
+    batched = adapter.run(loaded, items, params, batch_size=4)
+    tolerance = tier_for("cpu", "float32")
+    for one, many in zip(alone, batched, strict=True):
+        assert differences(one, many, tolerance) == []

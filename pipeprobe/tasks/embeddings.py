@@ -35,7 +35,7 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
     return load_with_tokenizer(AutoModel, location, revision, target, local_only)
 
 
-batches = True  # ``embed`` probes are micro-batched (one padded, masked call per batch); other checks run alone
+batches = True  # ``embed`` and ``similarity`` probes are micro-batched (padded, masked, length-sorted calls)
 
 
 def run(encoder: Encoder, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[dict[str, Any]]:
@@ -49,7 +49,9 @@ def run(encoder: Encoder, inputs: list[Any], params: dict[str, Any], batch_size:
     if check == "shape":
         return [{"last_hidden_state": _hidden(encoder, list(item))[0].shape_list} for item in inputs]
     if check == "similarity":
-        return [_similarity(encoder, item) for item in inputs]
+        if batch_size <= 1:
+            return [_similarity(encoder, item) for item in inputs]
+        return _similarities(encoder, list(inputs), batch_size)
     if check == "padding":
         return [_padding(encoder, list(item)) for item in inputs]
     if check == "truncation":
@@ -106,6 +108,34 @@ def _similarity(encoder: Encoder, item: dict[str, Any]) -> dict[str, Any]:
     vectors = torch.nn.functional.normalize(_pooled(encoder, [item["query"], *item["candidates"]]), dim=-1)
     scores = [float(score) for score in vectors[1:] @ vectors[0]]
     return {"scores": scores, "order": sorted(range(len(scores)), key=lambda index: -scores[index])}
+
+
+def _similarities(encoder: Encoder, items: list[dict[str, Any]], batch_size: int) -> list[dict[str, Any]]:
+    """Every probe's query and candidates embedded together: the batch's texts, length-sorted, in
+    padded calls of ``batch_size`` texts (one forward pass per call, not one per probe)."""
+    import torch
+
+    texts = [text for item in items for text in (item["query"], *item["candidates"])]
+    vectors = torch.nn.functional.normalize(_pooled_sorted(encoder, texts, batch_size), dim=-1)
+    results, start = [], 0
+    for item in items:
+        query, candidates = vectors[start], vectors[start + 1:start + 1 + len(item["candidates"])]
+        start += 1 + len(item["candidates"])
+        scores = [float(score) for score in candidates @ query]
+        results.append({"scores": scores, "order": sorted(range(len(scores)), key=lambda index: -scores[index])})
+    return results
+
+
+def _pooled_sorted(encoder: Encoder, texts: list[str], batch_size: int) -> Any:
+    """Mean-pooled vectors of ``texts`` in their order, computed in length-sorted chunks (little padding)."""
+    import torch
+
+    order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+    pooled = [_pooled(encoder, [texts[index] for index in chunk]) for chunk in chunked(order, batch_size)]
+    vectors = torch.empty((len(texts), pooled[0].shape[-1]), dtype=pooled[0].dtype)
+    for chunk, block in zip(chunked(order, batch_size), pooled, strict=True):
+        vectors[chunk] = block
+    return vectors
 
 
 def _padding(encoder: Encoder, texts: list[str]) -> dict[str, Any]:
