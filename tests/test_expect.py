@@ -104,3 +104,18 @@ def test_named_checks_take_their_keys():
     assert expect.validate({"count": {"anything": 1}}, checks) == []
     assert expect.judge({"count": 3, "0": 1}, [1, 2, 3], checks) == []
     assert expect.judge({"count": 2}, [1, 2, 3], checks) == ["count: 3"]
+
+
+def test_a_tier_bound_is_the_runs_tolerance_tier():
+    from pipeprobe.probes.catalogue import bind_tiers
+    from pipeprobe.probes.expect import bind_tier, judge, validate
+
+    expect = {"with_mask_max_diff": {"below": "tier"}, "score": {"approx": 0.5, "abs": "tier"}}
+    assert validate(expect) == []
+    float32 = bind_tier(expect, 1e-4, 1e-4)
+    bfloat16 = bind_tier(expect, 2e-2, 2e-2)
+    output = {"with_mask_max_diff": 0.0076, "score": 0.51}
+    assert len(judge(float32, output)) == 2  # a float32 run holds the claim to 1e-4
+    assert judge(bfloat16, output) == []  # well inside bfloat16's tier
+    assert validate({"x": {"below": "tiers"}}) != []
+    assert bind_tiers({}, 1e-4, 1e-4) == {}

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
 from pipeprobe import paths
-from pipeprobe.baselines import extension as snapshots
-from pipeprobe.baselines import targets
+from pipeprobe.baselines import store, targets
 from pipeprobe.baselines.compare import tier_for
-from pipeprobe.baselines.extension import ProbeSnapshotExtension, baseline_location, snapshot_root
+from pipeprobe.baselines.extension import ProbeSnapshotExtension
 from pipeprobe.behaviour import members as behaviour
+from pipeprobe.config import for_pytest
+from pipeprobe.execution import threads
 from pipeprobe.execution.devices import DeviceError, resolve_target
-from pipeprobe.execution.recorder import judge
+from pipeprobe.execution.recorder import judge_expectation
 from pipeprobe.execution.runner import ProbeRunner
 from pipeprobe.models import ModelMap, ModelMapError, ModelUnavailable, load_registry, model_map_path
 from pipeprobe.models.lock import LockFileError
@@ -22,7 +24,8 @@ from pipeprobe.plugin import carbon, scheduling
 from pipeprobe.plugin import project as project_plugin
 from pipeprobe.plugin import target_terminal as target_report
 from pipeprobe.plugin import wiring as reporting
-from pipeprobe.probes.catalogue import CatalogueError, Probe, load_catalogue
+from pipeprobe.plugin.capability_terminal import CapabilityTable
+from pipeprobe.probes.catalogue import CatalogueError, Probe, bind_tiers, load_catalogue
 from pipeprobe.probes.expect import ExpectMisfit
 from pipeprobe.report.record import attach
 from pipeprobe.tasks import model_outputs
@@ -51,7 +54,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not project.enabled:  # no [tool.pipeprobe]: the plugin only registered its options
         return
     try:  # report paths at start-up, never at the end of a long run
-        paths.check_option_paths((), config.getoption("drift_report", None), getattr(config.option, "htmlpath", None))
+        paths.check_option_paths((), config.getoption("drift_report", None), getattr(config.option, "htmlpath", None),
+                                 project.snapshots, junitxml=getattr(config.option, "xmlpath", None))
     except paths.OptionPathError as error:
         raise pytest.UsageError(str(error)) from None
     for name, description in MARKERS.items():
@@ -62,13 +66,22 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         target = resolve_target(config.getoption("device"), config.getoption("dtype"))
         model_map = ModelMap.load(model_map_path(config.getoption("model_map")))
-        probes = load_catalogue(fixtures) if fixtures.is_dir() else {}
+        tier = tier_for(target.device, target.dtype)
+        probes = bind_tiers(load_catalogue(fixtures), tier.abs, tier.rel) if fixtures.is_dir() else {}
         registry = load_registry(fixtures / "models.yaml")
         _check_probes(probes, registry)
-        snapshots.prepare_session(config, probes, registry)
-    except (DeviceError, ModelMapError, CatalogueError, LockFileError, snapshots.SnapshotPathError) as error:
+        _prepare_baselines(config, probes, registry)
+    except (DeviceError, ModelMapError, CatalogueError, LockFileError, store.SnapshotPathError) as error:
         raise pytest.UsageError(str(error)) from None
     project_plugin.configure(config, project, probes)  # markers the probes declare, -m check, unrun files
+    # torch's threads from the cores this process may use (affinity, cgroup quota, xdist workers), or --threads;
+    # a user's own OMP_NUM_THREADS is kept unless --threads says otherwise
+    if config.getoption("threads", None) is not None or "OMP_NUM_THREADS" not in os.environ:
+        threads.apply(threads.policy_threads(config.getoption("threads", None)))
+    if project.require_models:  # an all-skipped run (every model absent) fails, one line
+        from pipeprobe.plugin.require_models import RequireModels
+
+        config.pluginmanager.register(RequireModels(), "pipeprobe-require-models")
     model_outputs.set_run_tolerance(tier_for(target.device, target.dtype))
     config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
     scheduling.configure(config, config.stash[RUNNER_KEY])  # micro-batches, shards, xdist: one worker per model
@@ -76,6 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(target_report.BaselineTargets(), "pipeprobe-baseline-targets")
     reporting.configure(config, config.stash[RUNNER_KEY])  # records, terminal, --drift-report, pytest-html
     config.pluginmanager.register(behaviour.RateSummary(), "pipeprobe-rates")  # fail and pass rates
+    config.pluginmanager.register(CapabilityTable(), "pipeprobe-capabilities")  # tests of many cases (CheckList)
 
 
 def _check_probes(probes: dict[str, list[Probe]], registry: dict) -> None:
@@ -87,6 +101,19 @@ def _check_probes(probes: dict[str, list[Probe]], registry: dict) -> None:
                     f"probe {probe.suite}/{probe.id} names model {probe.model!r}, "
                     "which fixtures/models.yaml does not pin to a revision"
                 )
+
+
+def _prepare_baselines(config: pytest.Config, probes: dict[str, list[Probe]], registry: dict) -> None:
+    """At start-up: every baseline path confined (SnapshotPathError); an update (the controller's, once)
+    first sweeps temporary files killed writers left, where no writer holds their baseline's lock."""
+    root = for_pytest(config).snapshots
+    for suite in probes.values():
+        for probe in suite:
+            spec = registry.get(probe.model)
+            if spec is not None:
+                store.location(root, probe.suite, spec.slug, probe.id)
+    if getattr(config.option, "update_snapshots", False) and not hasattr(config, "workerinput"):
+        store.sweep(root)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -150,15 +177,25 @@ def probe_output(probe: Probe, probe_runner: ProbeRunner, request: pytest.Fixtur
         pytest.skip(str(error))
     if failure is not None:
         pytest.fail(failure, pytrace=False)
-    attach(properties, recorder.ran(probe, output))
+    attach(properties, _with_case_test(recorder.ran(probe, output)))
     return output.value
+
+
+def _with_case_test(record: Any) -> Any:
+    """A test of many cases' record carries its capability-table row, with the cases flipped since the baseline."""
+    from pipeprobe.behaviour import checklist
+
+    if record.has_output and checklist.is_result(record.output) and record.case_test is None:
+        before = (record.baseline or {}).get("output")
+        record.case_test = checklist.summary_row(record.output, checklist.flipped(before, record.output))
+    return record
 
 
 @pytest.fixture
 def probe_record(probe: Probe, probe_output: Any, probe_runner: ProbeRunner) -> dict[str, Any]:
     """What a baseline stores: the probe, the model, provenance, input and output."""
     spec = probe_runner.spec_for(probe)
-    if (where := snapshots.non_finite_path(probe_output)) is not None:  # strict JSON: a fault of the output
+    if (where := store.non_finite_path(probe_output)) is not None:  # strict JSON: a fault of the output
         pytest.fail(f"probe {probe.suite}/{probe.id}: the model's output holds NaN or Infinity at {where}; "
                     "not compared and never written as a baseline", pytrace=False)
     return {
@@ -174,22 +211,24 @@ def probe_record(probe: Probe, probe_output: Any, probe_runner: ProbeRunner) -> 
 
 @pytest.fixture
 def baseline(snapshot: Any, probe: Probe, probe_runner: ProbeRunner, request: pytest.FixtureRequest) -> Any:
-    """A syrupy snapshot bound to this probe's baseline file and tolerance tier."""
+    """A syrupy snapshot bound to this probe's baseline file and to its verdict (judged once, on its record)."""
     spec = probe_runner.spec_for(probe)
-    root = snapshot_root(request.config)
-    location = baseline_location(root, probe.suite, spec.slug, probe.id)
+    root = for_pytest(request.config).snapshots
+    location = store.location(root, probe.suite, spec.slug, probe.id)
+    recorder = reporting.recorder_of(request.config)
+    target = probe_runner.target  # per-target baselines: its own entry, else the reference (baselines.targets)
     extension = ProbeSnapshotExtension.for_probe(
-        location=location, tolerance=tier_for(probe_runner.target.device, probe_runner.target.dtype), root=root
+        location=location, root=root, run_keys=targets.keys_for(target.device, target.dtype),
+        update=bool(request.config.option.update_snapshots),
+        verdict_of=lambda: recorder.verdict_of(probe.suite, probe.id),
     )
-    if (problem := snapshots.unusable_baseline(location)) is not None:
+    if (problem := store.unusable(location)) is not None:
         pytest.fail(problem, pytrace=False)
     if not probe.recorded and not location.exists() and not request.config.option.update_snapshots:
         pytest.skip(
             f"the notes recorded no output for {probe.suite}/{probe.id}, and no baseline exists "
             f"for {spec.key}: record one with --snapshot-update on a machine that has the model"
         )
-    target = probe_runner.target  # per-target baselines: its own entry, else the reference (baselines.targets)
-    targets.bind(extension, target.device, target.dtype, bool(request.config.option.update_snapshots))
     return snapshot.use_extension(extension)
 
 
@@ -200,7 +239,7 @@ class ExpectationMiss(AssertionError):
 def assert_expected(probe: Probe, output: Any) -> None:
     """Fail, naming what a person expected, when the model's answer is not it."""
     try:
-        problems = judge(probe, output)  # once per probe: its record shares this judgement
+        problems = judge_expectation(probe, output)
     except ExpectMisfit as error:  # a path or operator that doesn't fit the output: never a known weakness
         pytest.fail(f"{probe.describe()}: expect does not fit the output: {error}", pytrace=False)
     if problems:

@@ -96,6 +96,7 @@ def load_suite(path: Path) -> list[Probe]:
     # these, and pydantic, load with the first probe file, not at start-up
     from pipeprobe.behaviour import members as behaviour
     from pipeprobe.probes import expect as expect_language
+    from pipeprobe.probes.limits import param_faults
     from pipeprobe.probes.schema import VERDICTS, ProbeFile, SchemaError, read_yaml, validate
     from pipeprobe.tasks import TaskError, named_checks, output_fields
 
@@ -117,15 +118,22 @@ def load_suite(path: Path) -> list[Probe]:
             problems.append(f"{path}: probe id {entry.id!r} appears twice")
         seen.add(entry.id)
         faults = expect_language.validate(entry.expect, checks, fields)
+        faults += param_faults({**(parsed.params or {}), **(entry.params or {})})
         problems += [f"{path}: probe {entry.id!r}: {line}" for line in faults]
         try:
             declared[entry.id] = behaviour.parse(entry.model_dump(exclude_none=True), entry.id, entry.lang or "en")
         except behaviour.BehaviourError as error:
             problems.append(f"{path}: probe {entry.id!r}: {error}")
+        if not entry.expect and not entry.doubtful and not _behaviour_only(declared.get(entry.id)):
+            problems.append(f"{path}: probe {entry.id!r}: expect: empty, so nothing would be checked; expect "
+                            "something (only a metamorphic probe with invariant/direction, or a doubtful one, may not)")
+    marker = parsed.marker or default_marker(parsed.suite)
+    tested = _case_tests(parsed, path, marker, seen, problems)  # tests of many cases (CheckList)
+    if not parsed.probes and not parsed.tests:
+        problems.append(f"{path}: the file has neither probes nor tests")
     if problems:
         raise CatalogueError(problems[0], problems)
-    marker = parsed.marker or default_marker(parsed.suite)
-    return [
+    return tested + [
         Probe(
             id=entry.id,
             suite=parsed.suite,
@@ -150,11 +158,66 @@ def load_suite(path: Path) -> list[Probe]:
     ]
 
 
+def _case_tests(parsed: Any, path: Path, marker: str, seen: set[str], problems: list[str]) -> list[Probe]:
+    """One probe per test of many cases (``tests:``); its cases are built now (``pipeprobe.behaviour.cases``)."""
+    from pipeprobe.behaviour import members as behaviour
+    from pipeprobe.behaviour.cases import CaseTestError
+    from pipeprobe.behaviour.cases import parse as parse_test
+    from pipeprobe.probes.schema import VERDICTS
+
+    found = []
+    for entry in parsed.tests:
+        if entry.name in seen:
+            problems.append(f"{path}: test name {entry.name!r} is taken by another probe or test")
+        seen.add(entry.name)
+        try:
+            test = parse_test(entry.model_dump(exclude_none=True), entry.lang or "en", path.parent)
+        except CaseTestError as error:
+            problems.append(f"{path}: test {entry.name!r}: {error}")
+            continue
+        found.append(Probe(
+            id=entry.name, suite=parsed.suite, task=parsed.task, marker=marker, model=entry.model or parsed.model,
+            lang=entry.lang, source=Source(), expect={}, path=path, behaviour=behaviour.Behaviour(cases=test),
+            input={"test": test.name, "capability": test.capability, "type": test.type, "cases": len(test.cases),
+                   "inputs": test.inputs},
+            note=entry.note or entry.description, batch=f"test:{entry.name}",  # not a slug: no other probe's batch
+            verdict=VERDICTS[entry.verdict] if entry.verdict else None,
+            params={**(parsed.params or {}), **(entry.params or {})},
+            extra_markers=tuple(dict.fromkeys([*parsed.markers, *entry.markers])),
+        ))
+    return found
+
+
+def _behaviour_only(declared: Any) -> bool:
+    """Whether a probe checks its output by behaviour alone (invariant/direction over variants, or a case test)."""
+    metamorphic = getattr(declared, "metamorphic", None)
+    found = metamorphic is not None and bool(metamorphic.invariant or metamorphic.direction)
+    return found or getattr(declared, "cases", None) is not None
+
+
 def probe_files(directory: Path) -> list[Path]:
-    """The probe files in ``directory``: every ``*.yaml`` but models.yaml and its lock file."""
+    """The probe files in ``directory``: every ``*.yaml`` but models.yaml and its lock file.
+
+    CatalogueError for one that is a symlink leading out of the folder (the project's data stays in it)."""
     from pipeprobe.models.lock import LOCK_NAME  # the models package loads with the first probe file
 
-    return [path for path in sorted(directory.glob("*.yaml")) if path.name not in ("models.yaml", LOCK_NAME)]
+    found = [path for path in sorted(directory.glob("*.yaml")) if path.name not in ("models.yaml", LOCK_NAME)]
+    folder = directory.resolve()
+    for path in found:
+        if not path.resolve().is_relative_to(folder):
+            raise CatalogueError(f"{path}: a link to {path.resolve()}, outside the probe folder {folder}; refused")
+    return found
+
+
+def bind_tiers(probes: dict[str, list[Probe]], abs_bound: float, rel_bound: float) -> dict[str, list[Probe]]:
+    """The probes with every ``tier`` bound of their expectations set to this run's tier."""
+    from dataclasses import replace
+
+    from pipeprobe.probes.expect import bind_tier, mentions_tier
+
+    return {suite: [replace(probe, expect=bind_tier(probe.expect, abs_bound, rel_bound))
+                    if mentions_tier(probe.expect) else probe for probe in members]
+            for suite, members in probes.items()}
 
 
 def load_catalogue(directory: Path) -> dict[str, list[Probe]]:

@@ -7,7 +7,11 @@ either a bare value (the output there must equal it) or one operator mapping:
 ``{approx: X, abs: A, rel: R}`` (within A, or R relative to X; default rel 1e-6),
 ``{above: X}``, ``{below: X}``, ``{between: [A, B]}`` (inclusive), ``{equals: V}``
 (also for a whole mapping), ``{contains: V}`` (substring, list member or mapping key),
-``{matches: REGEX}`` (``re.search`` on a string), ``{one_of: [...]}``, ``{len: N}``.
+``{below: tier}`` / ``{approx: X, abs: tier}``: the bound is this run's tolerance tier (``TIER``,
+bound by ``bind_tier`` when the run's device and dtype are known), for numerical-equality claims
+that must hold in float32 and loosen with half precision, ``{matches: REGEX}`` (a search on a
+string, Python's syntax, run by the ``regex`` module with a time bound: a pattern that backtracks catastrophically fails its probe in one line instead of
+hanging), ``{one_of: [...]}``, ``{len: N}``.
 
 A key the adapter declares as a named check (a judgement that is not a field check, such
 as a ranking) goes to that check instead of being read as a path.
@@ -16,11 +20,15 @@ as a ranking) goes to that check instead of being read as a path.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
+from pipeprobe.probes.limits import MATCH_TIMEOUT_S, MAX_MATCH_INPUT_CHARS, MAX_PATTERN_CHARS
+
+TIER = "tier"  # a bound that is the run's tolerance tier (its abs; rel for ``rel``)
 OPERATORS = ("approx", "above", "below", "between", "equals", "contains", "matches", "one_of", "len")
 _APPROX_OPTIONS = ("abs", "rel")
 _DEFAULT_REL = 1e-6
@@ -97,8 +105,25 @@ def parse(key: Any, wanted: Any) -> Expectation:
     return expectation
 
 
+def bind_tier(expect: Mapping[str, Any], abs_bound: float, rel_bound: float) -> dict[str, Any]:
+    """``expect`` with every ``tier`` bound replaced by this run's tier (``abs_bound``; ``rel_bound`` for rel)."""
+    def bound(name: str, value: Any) -> Any:
+        if value != TIER:
+            return value
+        return rel_bound if name == "rel" else abs_bound
+
+    return {key: {name: bound(name, value) for name, value in wanted.items()} if isinstance(wanted, dict) else wanted
+            for key, wanted in expect.items()}
+
+
+def mentions_tier(expect: Mapping[str, Any]) -> bool:
+    return any(isinstance(wanted, dict) and TIER in wanted.values() for wanted in expect.values())
+
+
 def _check_operand(e: Expectation) -> None:
     where = f"expect {e.key}: {e.op}"
+    if e.op in ("above", "below") and e.value == TIER or e.op == "approx" and TIER in (e.abs, e.rel):
+        return  # bound to a number when the run's target is known (bind_tier)
     if e.op in ("approx", "above", "below") and not _finite(e.value):
         raise ExpectError(f"{where} needs a finite number, not {e.value!r}")
     if e.op == "approx":
@@ -113,14 +138,31 @@ def _check_operand(e: Expectation) -> None:
     if e.op == "matches":
         if not isinstance(e.value, str):
             raise ExpectError(f"{where} needs a regular expression (a string), not {e.value!r}")
+        if len(e.value) > MAX_PATTERN_CHARS:
+            raise ExpectError(f"{where}: the pattern is {len(e.value):,} characters, over the limit of "
+                              f"{MAX_PATTERN_CHARS:,}")
         try:
-            re.compile(e.value)
-        except re.error as error:
+            regex.compile(e.value)
+        except regex.error as error:
             raise ExpectError(f"{where}: {e.value!r} is not a regular expression: {error}") from None
     if e.op == "one_of" and not isinstance(e.value, list):
         raise ExpectError(f"{where} needs a list of accepted values, not {e.value!r}")
     if e.op == "len" and not (isinstance(e.value, int) and not isinstance(e.value, bool) and e.value >= 0):
         raise ExpectError(f"{where} needs a whole number >= 0, not {e.value!r}")
+
+
+def _search(e: Expectation, text: str) -> bool:
+    """``matches``: a search bounded in time and input size; ExpectMisfit (one line) past either bound."""
+    if len(text) > MAX_MATCH_INPUT_CHARS:
+        raise ExpectMisfit(f"path {e.key}: matches on {len(text):,} characters, over the limit of "
+                           f"{MAX_MATCH_INPUT_CHARS:,}")
+    try:
+        return regex.search(e.value, text, timeout=MATCH_TIMEOUT_S) is not None
+    except TimeoutError:
+        raise ExpectMisfit(
+            f"path {e.key}: matches {e.value!r} gave no answer within {MATCH_TIMEOUT_S:g} s on {len(text):,} "
+            "characters (catastrophic backtracking: nested quantifiers such as (a+)+); simplify the pattern"
+        ) from None
 
 
 def _finite(value: Any) -> bool:
@@ -207,7 +249,7 @@ def holds(e: Expectation, got: Any) -> bool:
     if e.op == "matches":
         if not isinstance(got, str):
             raise ExpectMisfit(f"path {e.key}: matches needs a string, but the output is {_kind(got)} {_short(got)}")
-        return re.search(e.value, got) is not None
+        return _search(e, got)
     if e.op == "len":
         if not isinstance(got, str | list | dict):
             raise ExpectMisfit(f"path {e.key}: len needs a string, list or mapping, not {_kind(got)} {_short(got)}")
