@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from pipeprobe.baselines import statuses as drift
 from pipeprobe.baselines import verdict as comparison
 from pipeprobe.baselines.compare import tier_for
 from pipeprobe.cli import main as cli
@@ -18,7 +19,6 @@ from pipeprobe.execution.runner import ProbeOutput
 from pipeprobe.models import LoadRecord, ModelSpec, ModelUnavailable
 from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.report import document
-from pipeprobe.report import statuses as drift
 from pipeprobe.report.record import PROPERTY, attach, from_report
 from tests.conftest import PROJECT
 
@@ -32,7 +32,7 @@ def record(output, *, input_="text", revision="714eb0f", **provenance):
 
 
 def status(baseline, run, **options):
-    return comparison.compare_probe(baseline=baseline, run=run, tolerance=CPU, **options)
+    return comparison.compare_probe(baseline=baseline, run=run, tolerance=CPU, **options).as_dict()
 
 
 @pytest.mark.parametrize(
@@ -156,6 +156,11 @@ class _Runner:
 
     def record_for(self, spec, target, task):
         return LoadRecord(spec=spec, target=target, task=task, source="model map (/m)", seconds=0.5)
+
+    def provenance(self, probe):
+        from pipeprobe.baselines.provenance import probe_provenance
+
+        return probe_provenance(self.target, "model map (/m)", None, probe=probe)
 
 
 def _recorder(tmp_path, with_baseline: bool):

@@ -110,6 +110,8 @@ def _walk(
         return
     if _walk_rate(baseline, output, path, tolerance, deltas=deltas, differences=differences):
         return
+    if _walk_case_rate(baseline, output, path, tolerance, deltas=deltas, differences=differences):
+        return
     if _walk_ranking(baseline, output, path, tolerance, deltas=deltas, differences=differences):
         return
     if isinstance(baseline, dict) and isinstance(output, dict):
@@ -171,6 +173,39 @@ def _walk_rate(
     for name, before, after in stochastic.rate_problems(baseline, output, floor):
         sub = f"{path}.{name}" if path else name
         differences.append(Difference(sub, before, after, delta if name == "pass_rate" else None))
+    return True
+
+
+def _walk_case_rate(
+    baseline: Any,
+    output: Any,
+    path: str,
+    tolerance: Tolerance | None,
+    *,
+    deltas: list[float],
+    differences: list[Difference],
+) -> bool:
+    """Compare two results of a test of many cases (True: ``pipeprobe.behaviour.checklist``).
+
+    The rule and the number of cases must be equal; the fail rate may move by the baseline's binomial
+    tolerance (3 standard errors over its cases; the tier if looser). Cases whose prediction flipped are
+    listed on the record (``case_test.flipped``), not failed one by one: the rate is the test's result.
+    """
+    from pipeprobe.behaviour import checklist
+
+    if not (checklist.is_result(baseline) and checklist.is_result(output)):
+        return False
+    prefix = f"{path}." if path else ""
+    changed = [key for key in ("type", "threshold", "direction", "tolerance", "of", "neutral_band", "cases")
+               if baseline.get(key) != output.get(key)]
+    differences += [Difference(prefix + key, baseline.get(key), output.get(key)) for key in changed]
+    if changed:
+        return True
+    before, after = float(baseline["fail_rate"]), float(output["fail_rate"])
+    deltas.append(abs(after - before))
+    allowed = max(checklist.binomial_tolerance(before, int(baseline["cases"])), tolerance.abs if tolerance else 0.0)
+    if abs(after - before) > allowed + 1e-12:
+        differences.append(Difference(prefix + "fail_rate", before, after, abs(after - before)))
     return True
 
 

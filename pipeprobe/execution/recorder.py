@@ -1,8 +1,8 @@
 """Builds each probe's ProbeRecord once, when its tests run, from the runner's result.
 
-The expectation is judged once (``judge``: the test's assertion and the record share it) and
-the baseline compared once per probe, against the baseline file as it was before any test
-ran (read at collection: ``--snapshot-update`` rewrites files during the run).
+The baseline is read once per probe (``store.read_or_corrupt``, at collection: ``--snapshot-update``
+rewrites files during the run) and judged once (``verdict.judge``); the BaselineVerdict goes on the record,
+and the baseline test, the terminal and every report read it from there.
 """
 
 from __future__ import annotations
@@ -11,33 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeprobe.baselines import targets
+from pipeprobe.baselines import store, targets
 from pipeprobe.baselines.compare import tier_for
-from pipeprobe.baselines.extension import CORRUPT_FIELD, baseline_location, read_baseline_record
-from pipeprobe.baselines.provenance import probe_provenance
-from pipeprobe.baselines.verdict import compare_probe, tolerance_dict
+from pipeprobe.baselines.verdict import BaselineVerdict, judge
 from pipeprobe.models.resolution import HOW_TO_SUPPLY, ModelUnavailable
 from pipeprobe.probes.catalogue import Probe
 from pipeprobe.report.record import ProbeRecord, Unavailable
 
-# baseline_target / baseline_tolerance: which target's recorded values this run compares with (baselines.targets)
-_BASELINE_KEYS = ("output", "revision", "provenance", "input", "tolerance", CORRUPT_FIELD, "baseline_target",
-                  "baseline_tolerance", "baseline_calibration")
-_JUDGED: dict[tuple[str, str], tuple[Any, list[str]]] = {}
 
-
-def judge(probe: Probe, output: Any) -> list[str]:
-    """What the probe's adapter finds missing in ``output`` (judged once per probe and output)."""
-    key = (probe.suite, probe.id)
-    cached = _JUDGED.get(key)
-    if cached is not None and cached[0] is output:
-        return cached[1]
+def judge_expectation(probe: Probe, output: Any) -> list[str]:
+    """What the probe's adapter finds missing in ``output`` (the expectation language, plus the
+    fail/pass-rate gates of behaviour probes); a pure function of the probe and its output."""
     from pipeprobe.behaviour import members as behaviour
     from pipeprobe.tasks import adapter_for
 
-    problems = list(behaviour.judge(probe, output, adapter_for(probe.task)))  # + fail/pass-rate gates
-    _JUDGED[key] = (output, problems)
-    return problems
+    return list(behaviour.judge(probe, output, adapter_for(probe.task)))
 
 
 @dataclass
@@ -55,13 +43,12 @@ class Recorder:
         key = (probe.suite, probe.id)
         if key in self._baselines:
             return
-        location = baseline_location(self.snapshot_root, probe.suite, self.runner.spec_for(probe).slug, probe.id)
+        location = store.location(self.snapshot_root, probe.suite, self.runner.spec_for(probe).slug, probe.id)
         try:
             shown = str(location.relative_to(self.rootpath))
         except ValueError:
             shown = str(location)
-        target = self.runner.target  # per-target baselines: this target's own entry, else the reference
-        self._baselines[key] = (shown, targets.for_run(read_baseline_record(location), target.device, target.dtype))
+        self._baselines[key] = (shown, store.read_or_corrupt(location))
 
     def ran(self, probe: Probe, output: Any) -> ProbeRecord:
         """The record of a probe that gave ``output`` (a runner ProbeOutput); built once."""
@@ -75,21 +62,32 @@ class Recorder:
         record.inference_s = round(output.seconds, 4)
         record.load_s = round(load.seconds, 4) if load else None
         record.load = load.describe() if load else spec.key
-        record.provenance = probe_provenance(self.runner.target, load.source if load else None,
-                                             load.commit if load else None)
+        record.provenance = self.runner.provenance(probe)  # what its baseline records: fingerprints included
         try:
-            record.expectation_problems = judge(probe, output.value)
+            record.expectation_problems = judge_expectation(probe, output.value)
             record.expectation = "missed" if record.expectation_problems else "met"
         except Exception as error:  # noqa: BLE001 - an output the adapter can't judge is reported as unjudged
             record.expectation_problems = [f"not judged: {type(error).__name__}: {error}"]
         run = {"input": probe.input, "output": output.value, "revision": spec.revision,
                "provenance": record.provenance}
-        record.comparison = compare_probe(
-            baseline=record.baseline, run=run, tolerance=targets.tolerance_of(record.baseline, self._tolerance()),
-            known_weakness=probe.known_weakness, expectation_met=record.expectation == "met",
-        )
+        self._judge(probe, record, run)
         self._records[key] = record
         return record
+
+    def _judge(self, probe: Probe, record: ProbeRecord, run: dict[str, Any] | None) -> None:
+        """The probe's one verdict, and the recorded values it was compared with, onto its record."""
+        _, baseline = self._baselines[(probe.suite, probe.id)]
+        target = self.runner.target
+        record.baseline_verdict, shown = judge(
+            baseline, run, targets.keys_for(target.device, target.dtype), self._tolerance(),
+            known_weakness=probe.known_weakness, expectation_met=record.expectation == "met",
+        )
+        record.baseline = shown
+
+    def verdict_of(self, suite: str, probe_id: str) -> BaselineVerdict | None:
+        """The verdict of a probe that ran in this process (what its baseline test asserts)."""
+        record = self._records.get((suite, probe_id))
+        return record.baseline_verdict if record is not None and record.has_output else None
 
     def record_of(self, suite: str, probe_id: str) -> ProbeRecord | None:
         """The record built for a probe in this process, if any."""
@@ -112,7 +110,7 @@ class Recorder:
 
     def _not_run(self, probe: Probe) -> ProbeRecord:
         record = self._skeleton(probe)
-        record.comparison = compare_probe(baseline=record.baseline, run=None, tolerance=self._tolerance())
+        self._judge(probe, record, None)
         self._records.setdefault((probe.suite, probe.id), record)
         return record
 
@@ -128,6 +126,5 @@ class Recorder:
             revision=spec.revision, markers=list(probe.markers), verdict=probe.verdict,
             known_weakness=probe.known_weakness, source=probe.source.describe(), input=probe.input,
             expect=probe.expect, note=probe.note or "", doubtful=probe.doubtful, baseline_file=shown,
-            baseline=None if baseline is None else {key: baseline[key] for key in _BASELINE_KEYS if key in baseline},
-            comparison={"tolerance": tolerance_dict(self._tolerance())},
+            baseline=baseline, baseline_verdict=BaselineVerdict.pending(self._tolerance()),
         )

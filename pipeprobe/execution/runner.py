@@ -9,11 +9,12 @@ from typing import Any
 
 from pipeprobe.baselines.provenance import probe_provenance
 from pipeprobe.behaviour import members as behaviour
-from pipeprobe.execution.batching import BatchPlanner, adapter_batches
+from pipeprobe.execution import adapter_results
+from pipeprobe.execution.batching import BatchPlanner, adapter_batches, chunked
 from pipeprobe.execution.devices import Target
 from pipeprobe.models import ModelCache, ModelSpec
 from pipeprobe.probes.catalogue import Probe
-from pipeprobe.tasks import ADAPTERS, adapter_for
+from pipeprobe.tasks import ADAPTERS, adapter_for, task_info
 from pipeprobe.tasks.common import InputTooLong, ProbeInputError
 
 
@@ -76,9 +77,15 @@ class ProbeRunner:
     def provenance(self, probe: Probe) -> dict[str, Any]:
         """What a baseline of this probe records about this run (``provenance.probe_provenance``)."""
         record = self.cache.record_for(self.spec_for(probe), self.target, probe.task)
-        return probe_provenance(self.target, record.source if record else None, record.commit if record else None)
+        return probe_provenance(self.target, record.source if record else None, record.commit if record else None,
+                                probe=probe, fingerprint=record.fingerprint if record else None,
+                                root=probe.path.parent if probe.path else None)  # git finds the project from there
 
     def _run_batch(self, probe: Probe) -> None:
+        declared = behaviour.of(probe)
+        if declared is not None and declared.cases is not None:
+            self._run_case_test(probe, declared.cases)
+            return
         adapter = adapter_for(probe.task)
         members, batch_size = self.planner.members(probe, adapter_batches(adapter))
         loaded = self.cache.get(self.spec_for(probe), self.target, probe.task)
@@ -87,8 +94,10 @@ class ProbeRunner:
 
         def call(batch: list[Any], params: dict[str, Any]) -> list[Any]:
             if adapter_batches(adapter):
-                return adapter.run(loaded, batch, params, batch_size=batch_size)
-            return adapter.run(loaded, batch, params)
+                values = adapter.run(loaded, batch, params, batch_size=batch_size)
+            else:
+                values = adapter.run(loaded, batch, params)
+            return values if task_info(probe.task).builtin else adapter_results.checked(probe.task, batch, values)
 
         expanded = any(member.behaviour for member in members)
         try:
@@ -99,6 +108,38 @@ class ProbeRunner:
         seconds = time.perf_counter() - started
         for member, value in zip(members, values, strict=True):
             self._results[(member.suite, member.id)] = ProbeOutput(value=value, seconds=seconds)
+
+
+    def _run_case_test(self, probe: Probe, test: Any) -> None:
+        """A test of many cases: its texts (each once) in micro-batches of ``--probe-batch-size``, with progress."""
+        from pipeprobe.behaviour import checklist
+        from pipeprobe.execution.progress import Progress
+
+        adapter = adapter_for(probe.task)
+        loaded = self.cache.get(self.spec_for(probe), self.target, probe.task)
+        texts = [text for case in test.cases
+                 for text in ([case.text, *(v for _, v in case.variants)] if test.type != "MFT" else [case.text])]
+        distinct = list(dict.fromkeys(texts))
+        size = max(1, self.planner.batch_size)
+        started = time.perf_counter()
+        outputs: dict[str, Any] = {}
+        progress = Progress(f"{probe.suite}/{probe.id}", len(distinct))
+        for batch in chunked(distinct, size):
+            try:
+                if adapter_batches(adapter):
+                    values = adapter.run(loaded, batch, probe.params, batch_size=size)
+                else:
+                    values = adapter.run(loaded, batch, probe.params)
+            except InputTooLong as error:
+                raise ProbeInputError(f"test {probe.suite}/{probe.id}: case {batch[error.index]!r}: {error}") from None
+            outputs.update(zip(batch, values, strict=True))
+            progress.advance(len(batch))
+        progress.done()
+        try:
+            value = checklist.result(test, [outputs[text] for text in texts])
+        except ValueError as error:  # an output without label scores, a neutral band on a many-class model
+            raise ProbeInputError(f"test {probe.suite}/{probe.id}: {error}") from None
+        self._results[(probe.suite, probe.id)] = ProbeOutput(value=value, seconds=time.perf_counter() - started)
 
 
 def _input_error(probe: Probe, bad: Probe, error: InputTooLong) -> ProbeInputError:

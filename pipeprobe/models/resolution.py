@@ -11,7 +11,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +60,8 @@ class LoadRecord:
     seconds: float = 0.0
     error: str | None = None
     commit: str | None = None  # the commit that loaded, when known (lock file, full pin, or HF cache)
+    # digests of what loaded (weights, tokenizer, config, chat template, attention): models.fingerprints
+    fingerprint: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         where = f"{self.target.device}/{self.target.dtype} ({self.task})"
@@ -220,10 +222,19 @@ def resolve_and_load(
         record.source = f"model map ({candidate.location})" if candidate.source == "model map" else candidate.source
         record.seconds = time.perf_counter() - started
         record.commit = None if candidate.source == "model map" else loaded_commit(spec)
+        record.fingerprint = _fingerprint(spec, candidate, loaded)
         return loaded, record
     record.error = "; ".join(reasons)
     raise ModelUnavailable(f"model {spec.key} unavailable: {record.error}; {HOW_TO_SUPPLY}",
                            model=spec.key, reason=record.error)
+
+
+def _fingerprint(spec: ModelSpec, candidate: Candidate, loaded: Any) -> dict[str, str]:
+    """The load's fingerprint: the folder it read (the map's, or the HF cache snapshot) and the loaded object."""
+    from pipeprobe.models.fingerprints import fingerprint
+
+    folder = Path(candidate.location) if candidate.source == "model map" else cached_snapshot(spec)
+    return fingerprint(folder, loaded, candidate.gguf_file)
 
 
 def label_mismatch(spec: ModelSpec, loaded: Any, location: str) -> str | None:
@@ -239,11 +250,12 @@ def label_mismatch(spec: ModelSpec, loaded: Any, location: str) -> str | None:
     id2label = getattr(config, "id2label", None)
     if not isinstance(id2label, dict) or not id2label:
         return None
-    found = sorted(str(label) for label in id2label.values())
-    if found == sorted(spec.labels):
+    from pipeprobe.models.labels import label_difference
+
+    difference = label_difference((str(label) for label in id2label.values()), spec.labels)
+    if difference is None:
         return None
-    return (f"{location} has the labels {', '.join(found)}, but models.yaml pins "
-            f"{', '.join(sorted(spec.labels))}: another model's head")
+    return f"{location}'s labels are not the set models.yaml pins: {difference}; another model's head"
 
 
 def _failure(candidate: Candidate, error: Exception) -> str:
