@@ -32,6 +32,7 @@ class ProjectConfig:
     snapshots: Path
     suites: Path
     tasks: dict[str, str] = field(default_factory=dict)
+    require_models: bool = False  # a run where no probe ran because every model is absent fails
 
     @property
     def models_file(self) -> Path:
@@ -90,6 +91,7 @@ def load_config(root: Path, ini: dict[str, str] | None = None) -> ProjectConfig:
         snapshots=_inside(root, settings.snapshots, "snapshots"),
         suites=_inside(root, settings.suites, "suites"),
         tasks=dict(settings.tasks),
+        require_models=settings.require_models,
     )
 
 
@@ -98,6 +100,8 @@ def _inside(root: Path, folder: str, key: str) -> Path:
     path = (root / folder).resolve()
     if not path.is_relative_to(root):
         raise ConfigError(f"{root / PYPROJECT}: [tool.pipeprobe] {key} = {folder!r} leaves the project folder")
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path}: the {key} folder is a file, not a folder (remove it or set [tool.pipeprobe] {key})")
     return path
 
 
@@ -111,25 +115,18 @@ def find_project(start: Path | None = None) -> ProjectConfig:
     return load_config(start)
 
 
-def for_pytest(config: Any) -> ProjectConfig:
-    """The settings of a pytest run (rootdir's pyproject.toml; the old ini options, where set
-    to something other than their default, fill in folders the table leaves out). Cached."""
-    cached = getattr(config, "_pipeprobe_project", None)
-    if cached is not None:
-        return cached
-    ini = {}
-    for name, default in (("pipeprobe_fixtures", "fixtures"), ("pipeprobe_snapshots", "snapshots")):
-        value = str(config.getini(name) or default)
-        if value != default:
-            ini[name] = value
-    project = load_config(config.rootpath, ini)
-    config._pipeprobe_project = project
-    return project
-
-
-@functools.cache
 def suite_declared_in(path: Path) -> str | None:
     """The ``SUITE = "<name>"`` a test module declares, read from its source without importing it."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _suite_in_source(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _suite_in_source(path: Path, mtime_ns: int, size: int) -> str | None:
+    """Keyed by the file's modification time and size too: an edited module is read again."""
     import ast
 
     try:

@@ -9,5 +9,5 @@ def test_expectation(probe, probe_output):
     assert_expected(probe, probe_output)
 
 
-def test_baseline(probe_record, baseline):
-    assert baseline == probe_record
+def test_baseline(probe_result, baseline):
+    assert baseline == probe_result

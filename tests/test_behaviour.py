@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.baselines.compare import CPU_FLOAT32, differences
+from pipeprobe.baselines.compare import differences
 from pipeprobe.behaviour import members as behaviour
 from pipeprobe.behaviour import metamorphic, stochastic
 from pipeprobe.behaviour.perturb import KINDS, PerturbError, perturb, seed_for
+from pipeprobe.tolerance import CPU_FLOAT32
 
 
 def test_perturbations_are_deterministic_distinct_and_change_the_text():
@@ -73,7 +74,7 @@ def test_direction_and_counterpart():
     ({"perturb": ["typo"]}, "needs 'invariant' or 'direction'"),
     ({"invariant": "label"}, "need variants"),
     ({"perturb": ["typo"], "invariant": "label", "max_fail_rate": 2}, "max_fail_rate must be a number from 0 to 1"),
-    ({"perturb": {"typo": 0}, "invariant": "label"}, "count must be a whole number >= 1"),
+    ({"perturb": {"typo": 0}, "invariant": "label"}, "count must be a whole number from 1 to 100"),
     ({"repeats": 1}, "repeats must be a whole number from 2"),
     ({"repeats": 5, "perturb": ["typo"], "invariant": "label"}, "not both"),
 ])

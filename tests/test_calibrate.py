@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeprobe.baselines import targets
-from pipeprobe.baselines.compare import CPU_FLOAT32
 from pipeprobe.cli import calibrate
 from pipeprobe.cli.main import main as cli
+from pipeprobe.tolerance import CPU_FLOAT32
 from tests import twins
 from tests.conftest import PROJECT
 from tests.perturb import build_sensitive_sst2_twin, copy_sentiment_project

@@ -1,6 +1,7 @@
 """Tolerance-aware comparison: exact where it must be, within tiers for floats."""
 
-from pipeprobe.baselines.compare import CPU_FLOAT32, HALF_PRECISION, differences, largest_delta, tier_for
+from pipeprobe.baselines.compare import differences, largest_delta
+from pipeprobe.tolerance import CPU_FLOAT32, HALF_PRECISION, tier_for
 
 
 def test_tiers_follow_device_and_dtype():
@@ -40,7 +41,8 @@ def test_a_loose_tolerance_wins_when_comparing_two_targets():
 
 
 def test_a_variants_why_is_report_text_and_its_scores_are_compared_within_the_tier():
-    from pipeprobe.baselines.compare import CPU_FLOAT32, differences
+    from pipeprobe.baselines.compare import differences
+    from pipeprobe.tolerance import CPU_FLOAT32
 
     def variant(score: float, why: str) -> dict:
         return {"name": "negation#1", "holds": False, "output": {"score": score}, "why": why}

@@ -1,6 +1,7 @@
 """Rankings compare as key -> score pairs: ties don't fix an order, clear gaps do."""
 
-from pipeprobe.baselines.compare import CPU_FLOAT32, differences, largest_delta
+from pipeprobe.baselines.compare import differences, largest_delta
+from pipeprobe.tolerance import CPU_FLOAT32
 
 TESTE_1 = {
     "labels": ["Information", "Order", "Menu"],

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import transformers
 
+from pipeprobe.baselines import statuses as drift
 from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.report import document
-from pipeprobe.report import statuses as drift
 from tests import twins
 from tests.conftest import PROJECT, run_inprocess
 from tests.perturb import build_sensitive_sst2_twin, copy_sentiment_project, inputs_with_word, perturb_word

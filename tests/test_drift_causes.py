@@ -14,7 +14,7 @@ from pipeprobe.baselines import statuses
 from pipeprobe.baselines.provenance import describe_differences, probe_parts, provenance_differences
 from pipeprobe.cli import explain
 from pipeprobe.cli.main import main as pipeprobe
-from pipeprobe.execution.devices import resolve_target
+from pipeprobe.devices import resolve_target
 from pipeprobe.models import fingerprints
 from pipeprobe.report import document
 from tests import twins
@@ -88,6 +88,18 @@ def test_nothing_changed_names_nothing(recorded, capsys):
     assert "nothing drifted or changed: nothing to explain" in capsys.readouterr().out
 
 
+def test_the_drift_report_records_the_projects_git_commit(recorded):
+    import subprocess
+
+    git = ["git", "-C", str(recorded.path), "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "fixtures"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "probes"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    run = drift_run(recorded)["run"]
+    assert run["project_commit"] == head and run["project_dirty"] is False
+
+
 def test_retrained_weights_in_the_map_folder_are_named(recorded, capsys):
     before = baseline_of(recorded, EDITED)["provenance"]
     build_sensitive_sst2_twin(recorded.path / "twin", seed=1)  # retrained: same folder, same revision
@@ -150,6 +162,17 @@ def test_a_library_version_is_confirmed_or_ruled_out(recorded):
     verdict = explain.explain_probe(session, "sentiment", EDITED, target, lambda pins: then)
     assert verdict.cause is None
     assert f"transformers {transformers.__version__} → {OTHER_VERSION} ruled out" in verdict.line
+
+    # what the pin brought along (its requirements, as pip resolved them) is named with it
+    class BringsOldTokenizers:
+        versions = {"transformers": OTHER_VERSION, "tokenizers": "0.0.1"}
+
+        def __call__(self, pins: dict[str, str]) -> dict:
+            return record["output"]
+
+    verdict = explain.explain_probe(session, "sentiment", EDITED, target, BringsOldTokenizers())
+    assert verdict.cause == "library"
+    assert f"with {OTHER_VERSION} (and tokenizers 0.0.1, which it requires) the output equals" in verdict.line
 
 
 def test_differences_in_words_and_the_probe_changed_status():

@@ -11,15 +11,15 @@ import pytest
 
 from pipeprobe.baselines import statuses as drift
 from pipeprobe.baselines import verdict as comparison
-from pipeprobe.baselines.compare import tier_for
 from pipeprobe.cli import main as cli
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.execution.recorder import Recorder
 from pipeprobe.execution.runner import ProbeOutput
-from pipeprobe.models import LoadRecord, ModelSpec, ModelUnavailable
+from pipeprobe.models import ModelLoad, ModelSpec, ModelUnavailable
 from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.report import document
 from pipeprobe.report.record import PROPERTY, attach, from_report
+from pipeprobe.tolerance import tier_for
 from tests.conftest import PROJECT
 
 CPU = tier_for("cpu", "float32")
@@ -155,7 +155,7 @@ class _Runner:
         return self.spec
 
     def record_for(self, spec, target, task):
-        return LoadRecord(spec=spec, target=target, task=task, source="model map (/m)", seconds=0.5)
+        return ModelLoad(spec=spec, target=target, task=task, source="model map (/m)", seconds=0.5)
 
     def provenance(self, probe):
         from pipeprobe.baselines.provenance import probe_provenance

@@ -15,7 +15,7 @@ import pytest
 import torch
 import transformers
 
-from pipeprobe.report import statuses as drift
+from pipeprobe.baselines import statuses as drift
 from tests import twins
 from tests.conftest import PROJECT
 from tests.perturb import copy_sentiment_project
@@ -79,7 +79,7 @@ def test_the_report_shows_the_environment_and_each_probe_in_detail(report):
         "0.9828368425369263",  # the notes' baseline
         "transformers=4.55.2",  # and its provenance
         "Delta / tolerance", "cpu/float32", "model load", "inference",
-        f"transformers: 4.55.2 → {transformers.__version__}",
+        f"transformers 4.55.2 → {transformers.__version__}",  # in words, as explain and drift say it
     ):
         assert shown in details, shown
     expectation = "".join(tests["suites/test_sentiment.py::test_expectation[teste-05]"][0]["resultsTableRow"])
@@ -93,7 +93,18 @@ def test_the_report_shows_the_environment_and_each_probe_in_detail(report):
     skipped_tests = results.count("Skipped")
     assert skipped_tests > 2 * SKIPPED_PROBES
     ran = len(results) - skipped_tests
-    assert f"{ran} of {len(results)} tests ran; {skipped_tests} skipped, 1 model unavailable" in page
+    assert f"{ran} of {len(results)} tests ran." in page
+    # the answer first: probes ran / held / drifted / failed / skipped, each skip reason once
+    tiles = dict((name, int(count)) for count, name in re.findall(r'<b style="[^"]*">(\d+)</b> (\w+)</span>', page))
+    assert tiles["ran"] == PROBES and tiles["skipped"] == SKIPPED_PROBES
+    assert tiles["held"] + tiles["drifted"] + tiles["failed"] == PROBES and tiles["drifted"] > 0
+    assert f"{SKIPPED_PROBES} probes: 1 model unavailable" in page
+    # durations in one unit; each failure's traceback folded under its details
+    durations = [re.search(r'<td class="col-duration">([^<]*)</td>', "".join(runs[-1]["resultsTableRow"])).group(1)
+                 for runs in tests.values()]
+    assert all(re.fullmatch(r"\d+ ms", shown) for shown in durations), durations
+    failed = [runs[-1] for runs in tests.values() if runs[-1]["result"] == "Failed"]
+    assert failed and all(run["log"].startswith("<details><summary>pytest's traceback") for run in failed)
 
     # a skipped probe: one line naming its model, never pytest's raw (file, line, reason) tuple
     skipped = tests["suites/test_zero_shot.py::test_baseline[base]"][0]
@@ -140,12 +151,31 @@ def test_the_report_renders_offline_in_headless_chromium_failures_first_skips_co
     for outcome, body in rows:  # collapsed, like passed ones; failures open
         collapsed = 'class="col-result collapsed"' in body
         assert collapsed == (outcome in ("passed", "skipped", "xfailed")), outcome
+    # the environment is folded below the results, not above the summary
+    assert '<div id="environment-header">' not in dom
+    assert dom.index('<details class="pp-environment">') > dom.index('id="results-table"')
 
     # "#lang=pt" preselects the language filter: only the Portuguese probes' rows show.
     filtered = rendered_dom(report, tmp_path / "profile-pt", "#lang=pt")
     shown = re.findall(r'<tbody class="results-table-row [a-z]+"[^>]*>', filtered)
     assert len(shown) == 2 * (PROBES + SKIPPED_PROBES)
     assert len([row for row in shown if "display: none" not in row]) == 2 * PORTUGUESE
+
+
+def test_a_teams_probe_speaks_of_the_teams_verdict_and_a_notes_probe_of_the_notes():
+    from pipeprobe.plugin.html_report import details_html
+    from pipeprobe.report.record import ProbeRecord
+
+    team = ProbeRecord(suite="reviews", probe="refund", task="text-classification", lang=None, model="m", revision="r",
+                       expect={"label": "NEGATIVE"}, verdict="wrong", expectation="missed")
+    shown = details_html(team, [])
+    assert "the team's verdict: <b>wrong</b>" in shown and "notes" not in shown
+    assert "notes" not in details_html(ProbeRecord(suite="reviews", probe="ok", task="t", lang=None, model="m",
+                                                   revision="r", expect={"label": "POSITIVE"}), [])
+    notes = ProbeRecord(suite="sentiment", probe="teste-01", task="text-classification", lang="en", model="m",
+                        revision="r", source="1º Transformer, Teste 1", expect={"label": "POSITIVE"})
+    shown = details_html(notes, [])
+    assert "notes' verdict: <b>absent (the notes gave none)</b>" in shown and "notes: 1º Transformer" in shown
 
 
 def test_an_image_or_audio_input_is_shown_inline(tmp_path):

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.baselines.extension import parse_snapshot
+from pipeprobe.baselines.store import parse as parse_snapshot
 from tests import twins
-from tests.test_bad_inputs import BASELINES, HEADER, PROBE, make_project
+from tests.bad_inputs import BASELINES, HEADER, PROBE, make_project
 
 PROBES = 24
 HANG_S = 120.0

@@ -36,8 +36,8 @@ def test_expectation(probe, probe_output):
     assert_expected(probe, probe_output)
 
 
-def test_baseline(probe_record, baseline):
-    assert baseline == probe_record
+def test_baseline(probe_result, baseline):
+    assert baseline == probe_result
 """
 SNAPSHOT = Path("snapshots/meta_twin/distilbert--distilbert-base-uncased-finetuned-sst-2-english@714eb0f")
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from pipeprobe.baselines.compare import differences, tier_for
-from pipeprobe.execution.batching import BatchPlanner, adapter_batches
-from pipeprobe.execution.devices import Target
+from pipeprobe.baselines.compare import differences
+from pipeprobe.devices import Target
+from pipeprobe.execution.batching import BatchPlanner
 from pipeprobe.probes.catalogue import Probe, Source
 from pipeprobe.tasks import ADAPTERS, adapter_for
+from pipeprobe.tolerance import tier_for
 from tests import twins
 
 CPU = Target("cpu", "float32")
@@ -38,7 +39,7 @@ CASES: dict[str, tuple[Any, dict[str, Any], list[Any]]] = {
 
 
 def test_every_batchable_adapter_is_compared_here():
-    assert {task for task, module in ADAPTERS.items() if adapter_batches(module)} == set(CASES)
+    assert {task for task, adapter in ADAPTERS.items() if adapter.batches} == set(CASES)
 
 
 @pytest.mark.parametrize("task", sorted(CASES))

@@ -11,7 +11,7 @@ import yaml
 
 from pipeprobe import models
 from pipeprobe.cli import main as cli
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.execution.runner import ProbeRunner
 from pipeprobe.models.lock import LOCK_NAME, LockEntry, LockFileError, read_lock, today
 from pipeprobe.probes.catalogue import load_catalogue

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import transformers
 
-from pipeprobe.baselines.compare import CPU_FLOAT32, differences, tier_for
-from pipeprobe.baselines.extension import tolerance_between
+from pipeprobe.baselines.compare import differences, tolerance_between
 from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.tasks import model_outputs
+from pipeprobe.tolerance import CPU_FLOAT32, tier_for
 from tests import twins
 from tests.conftest import run_inprocess
 

@@ -11,7 +11,7 @@ import pytest
 
 from pipeprobe.cli import main as cli
 from pipeprobe.cli import pack
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models import ModelMap, ModelMapError, ModelSpec, ModelUnavailable, gguf_cache, resolve_and_load
 from tests import twins
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.baselines import targets
-from pipeprobe.baselines.compare import CPU_FLOAT32, HALF_PRECISION, tier_for
-from pipeprobe.baselines.extension import tolerance_between
+from pipeprobe.baselines import store, targets
+from pipeprobe.baselines.compare import tolerance_between
+from pipeprobe.tolerance import CPU_FLOAT32, HALF_PRECISION, tier_for
 from tests import twins
 from tests.conftest import PROJECT, run_inprocess
 from tests.perturb import copy_sentiment_project
@@ -26,7 +26,7 @@ def files(folder: Path) -> dict[str, bytes]:
 def without_targets(text: bytes) -> bytes:
     record = json.loads(text)
     record.pop(targets.TARGETS_FIELD, None)
-    return targets.serialize(record).encode("utf-8")
+    return store.serialize(record).encode("utf-8")
 
 
 def compared_with(project: pytest.Pytester, name: str) -> set[str]:
@@ -75,7 +75,8 @@ def test_a_bfloat16_entry_beside_the_float32_reference(pytester: pytest.Pytester
 
 # Selection and writing, without a model ------------------------------------------------------------------------
 REFERENCE = {
-    "suite": "s", "probe": "p", "provenance": {"device": "cpu", "dtype": "float32"}, "input": "x",
+    "suite": "s", "probe": "p", "model": "m", "revision": "r", "provenance": {"device": "cpu", "dtype": "float32"},
+    "input": "x",
     "output": {"label": "A", "score": 0.5},
     "targets": {"cpu/bfloat16": {"provenance": {"device": "cpu", "dtype": "bfloat16"},
                                  "output": {"label": "A", "score": 0.51}}},
@@ -102,21 +103,19 @@ def test_each_target_reads_its_own_entry_or_the_reference_never_another_target()
 
 
 def test_an_update_writes_only_the_running_targets_entry():
-    existing = targets.serialize(REFERENCE)
+    existing = REFERENCE
     run_record = {**REFERENCE, "provenance": {"device": "cuda:0", "dtype": "float16"}, "output": {"label": "B"}}
     run_record.pop("targets")
-    merged = json.loads(targets.merged_for_write(existing, targets.serialize(run_record), ["cuda-sm80/float16",
-                                                                                          "cuda/float16"]))
+    merged = targets.merged(existing, run_record, ["cuda-sm80/float16", "cuda/float16"])
     assert merged["output"] == REFERENCE["output"] and merged["provenance"] == REFERENCE["provenance"]
     assert merged["targets"]["cuda-sm80/float16"]["output"] == {"label": "B"}
     assert merged["targets"]["cpu/bfloat16"] == REFERENCE["targets"]["cpu/bfloat16"]
     # the reference's own target rewrites the reference, and keeps the other targets' entries
     rerecorded = {**run_record, "provenance": {"device": "cpu", "dtype": "float32"}, "output": {"label": "C"}}
-    merged = json.loads(targets.merged_for_write(existing, targets.serialize(rerecorded), ["cpu/float32"]))
+    merged = targets.merged(existing, rerecorded, ["cpu/float32"])
     assert merged["output"] == {"label": "C"} and merged["targets"] == REFERENCE["targets"]
     # no file yet: the first recording is the reference, whatever its target
-    first = targets.merged_for_write(None, targets.serialize(run_record), ["cuda/float16"])
-    assert json.loads(first) == run_record
+    assert targets.merged(None, run_record, ["cuda/float16"]) == run_record
 
 
 def test_calibration_tightens_and_widens_only_with_a_why():
@@ -135,14 +134,14 @@ def test_baselines_prints_a_probe_by_target_grid(tmp_path, capsys):
 
     folder = tmp_path / "snapshots/s/m@r"
     folder.mkdir(parents=True)
-    (folder / "p.json").write_text(targets.serialize(REFERENCE))
-    (folder / "q.json").write_text(targets.serialize({**REFERENCE, "probe": "q", "targets": {}}))
+    (folder / "p.json").write_text(store.serialize(REFERENCE))
+    (folder / "q.json").write_text(store.serialize({**REFERENCE, "probe": "q", "targets": {}}))
     (folder / "broken.json").write_text("{not json")
     assert cli(["baselines", "--snapshots", str(tmp_path / "snapshots")]) == 0
     out, err = capsys.readouterr()
     assert "| baseline | cpu/float32 | cpu/bfloat16 |" in out
     assert "| s/p (m@r) | ref | yes |" in out and "| s/q (m@r) | ref |  |" in out
-    assert "broken.json: not readable as a baseline" in err
+    assert "broken.json: not a usable baseline" in err
     assert cli(["baselines", "--snapshots", str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
 
@@ -151,7 +150,6 @@ def test_rerecording_a_target_drops_only_its_own_stale_calibration():
     calibrated = {**REFERENCE, "calibration": {"cpu/float32": {"noise": 1e-7}, "cpu/bfloat16": {"noise": 1e-3}}}
     run_record = {key: value for key, value in REFERENCE.items() if key != "targets"}
     run_record = {**run_record, "provenance": {"device": "cpu", "dtype": "bfloat16"}, "output": {"label": "B"}}
-    merged = json.loads(targets.merged_for_write(targets.serialize(calibrated), targets.serialize(run_record),
-                                                 ["cpu/bfloat16"]))
+    merged = targets.merged(calibrated, run_record, ["cpu/bfloat16"])
     assert merged["calibration"] == {"cpu/float32": {"noise": 1e-7}}
     assert merged["output"] == REFERENCE["output"]

@@ -121,7 +121,7 @@ def test_pipeprobe_schema_prints_the_probe_file_json_schema():
     done = subprocess.run([sys.executable, "-m", "pipeprobe.cli", "schema"], capture_output=True, text=True, check=True)
     schema = json.loads(done.stdout)
     assert schema["title"] == "pipeprobe probe file"
-    assert set(schema["required"]) == {"suite", "task", "model", "probes"}
+    assert set(schema["required"]) == {"suite", "task", "model"}  # and probes, tests or both (the catalogue checks)
     assert set(schema["$defs"]["ProbeEntry"]["required"]) == {"id", "input", "expect"}
     assert Path(sys.executable).exists()
 
@@ -149,3 +149,14 @@ def test_check_names_each_bad_model_map_entry_once(tmp_path):
         f"{path}: model 'c/d': colour: unknown key",
         f"{path}: model 'g/h': path: {tmp_path / 'absent'} is not a folder",
     ]
+
+
+def test_every_built_in_task_is_one_class_and_init_can_write_it(tmp_path):
+    from pipeprobe.cli.main import main as cli
+    from pipeprobe.tasks import BUILTIN_TASKS, TaskAdapter
+
+    for task in BUILTIN_TASKS:
+        adapter = adapter_for(task)
+        assert isinstance(adapter, TaskAdapter) and type(adapter) is not TaskAdapter and adapter.name == task
+        assert adapter.example is not None, task
+        assert cli(["init", str(tmp_path / task), "--task", task, "--model", "my-org/my-model"]) == 0, task

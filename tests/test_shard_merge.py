@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.baselines.compare import tier_for
 from pipeprobe.baselines.verdict import compare_probe
 from pipeprobe.cli.main import main as cli
 from pipeprobe.report.document import build_report, load_report
+from pipeprobe.tolerance import tier_for
 
 RUN = {"pipeprobe": "0.1.0", "transformers": "5.24.0", "torch": "2.13.0", "tokenizers": "0.22", "device": "cpu",
        "dtype": "float32", "date": "2026-11-28"}
@@ -24,7 +24,7 @@ def _probe(suite: str, probe: str, model: str, baseline: float | None, output: f
     return {
         "suite": suite, "probe": probe, "model": model, "revision": "r", "has_output": output is not None,
         "output": None if output is None else {"score": output}, "expectation": None,
-        **compare_probe(baseline=record(baseline), run=record(output), tolerance=tier_for("cpu", "float32")),
+        **compare_probe(baseline=record(baseline), run=record(output), tolerance=tier_for("cpu", "float32")).as_dict(),
     }
 
 

@@ -109,7 +109,7 @@ def test_a_completed_write_replaces_the_whole_file(tmp_path):
     target = tmp_path / "p.json"
     target.write_text(OLD, encoding="utf-8")
     write(target, NEW)
-    assert target.read_text(encoding="utf-8") == NEW
+    assert json.loads(target.read_text(encoding="utf-8")) == json.loads(NEW)
     assert [path.name for path in tmp_path.iterdir()] == ["p.json"]
 
 

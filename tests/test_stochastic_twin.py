@@ -21,8 +21,8 @@ def test_expectation(probe, probe_output):
     assert_expected(probe, probe_output)
 
 
-def test_baseline(probe_record, baseline):
-    assert baseline == probe_record
+def test_baseline(probe_result, baseline):
+    assert baseline == probe_result
 """
 PROBE = """\
   - id: {id}
@@ -96,7 +96,7 @@ def test_the_baseline_is_the_rate_within_a_binomial_tolerance(project, causal_tw
 def test_batched_repeats_give_each_seed_the_text_generate_gives_it(causal_twin):
     import torch
 
-    from pipeprobe.execution.devices import resolve_target
+    from pipeprobe.devices import resolve_target
     from pipeprobe.tasks import text_generation
 
     generator = text_generation.load(str(causal_twin), None, resolve_target("cpu", "float32"), True, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import transformers
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.probes.catalogue import load_suite
 from pipeprobe.tasks import question_answering, summarization, translation
 from tests import twins

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.execution.devices import DeviceError, resolve_target
+from pipeprobe.devices import DeviceError, resolve_target
 from pipeprobe.models import ModelMap, ModelMapError
 from pipeprobe.probes.catalogue import CatalogueError, load_suite
 from tests import twins

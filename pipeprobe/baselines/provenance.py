@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeprobe import __version__
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 
 # every library that can move an output; "kernels" is recorded only when installed
 LIBRARIES = ("transformers", "torch", "tokenizers", "safetensors", "accelerate", "huggingface_hub", "numpy",
@@ -158,7 +158,7 @@ def probe_provenance(
     """What a baseline records about the run that made it: model source, commit and fingerprint, the
     probe's definition and the project's commit, libraries, threads, target, date.
 
-    ``probe``, ``fingerprint`` (a LoadRecord's) and ``root`` (the project) are optional so that
+    ``probe``, ``fingerprint`` (a ModelLoad's) and ``root`` (the project) are optional so that
     older callers keep working; without them the baseline records what it did before.
     """
     provenance: dict[str, Any] = {
@@ -183,7 +183,7 @@ def probe_provenance(
 
 def run_provenance(target: Target, model_map: str | None = None, root: Path | None = None) -> dict[str, Any]:
     """This run as a whole: libraries, Python, threads, CPU, device (its name, driver, CUDA), dtype, model map."""
-    from pipeprobe.execution.devices import device_name
+    from pipeprobe.devices import device_name
 
     return {
         **library_versions(),

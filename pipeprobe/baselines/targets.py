@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeprobe.baselines.compare import ACCELERATOR_FLOAT32, LOOSEST, Tolerance
+from pipeprobe.tolerance import ACCELERATOR_FLOAT32, LOOSEST, Tolerance
 
 TARGETS_FIELD = "targets"
 CALIBRATION_FIELD = "calibration"
@@ -69,7 +69,7 @@ def entries(baseline: dict[str, Any]) -> dict[str, dict[str, Any]]:
 class Selection:
     """The recorded values a run compares with, which target they are, and the tolerance."""
 
-    record: dict[str, Any]
+    values: dict[str, Any]
     key: str
     own: bool
     tolerance: Tolerance
@@ -100,9 +100,9 @@ def select(
     for key in run_keys:
         if key in own:
             entry = own[key]
-            record = {"input": entry.get("input", baseline.get("input")), "output": entry["output"],
+            values = {"input": entry.get("input", baseline.get("input")), "output": entry["output"],
                       "revision": baseline.get("revision"), "provenance": entry.get("provenance") or {}}
-            return Selection(record, key, True, calibrated(run_tier, baseline, key))
+            return Selection(values, key, True, calibrated(run_tier, baseline, key))
     reference = reference_key(baseline)
     tolerance = reference_tolerance(run_tier, baseline)
     if reference in run_keys:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipeprobe.baselines import targets
-from pipeprobe.baselines.compare import Tolerance, differences, largest_delta, tolerance_between
+from pipeprobe.baselines.compare import differences, largest_delta, tolerance_between
 from pipeprobe.baselines.provenance import provenance_differences
 from pipeprobe.baselines.statuses import (
     CHANGED,
@@ -29,6 +29,7 @@ from pipeprobe.baselines.statuses import (
     separate_probe_change,
 )
 from pipeprobe.baselines.store import CORRUPT_FIELD
+from pipeprobe.tolerance import Tolerance
 
 COMPARED_FIELDS = ("input", "output")
 HOLDING = (UNCHANGED, WITHIN)
@@ -87,10 +88,10 @@ def judge(
         return compare_probe(baseline=baseline, run=run, tolerance=run_tier, known_weakness=known_weakness,
                              expectation_met=expectation_met), baseline
     selection = targets.select(baseline, run_keys, run_tier, tolerance_between)
-    verdict = compare_probe(baseline=selection.record, run=run, tolerance=selection.tolerance,
+    verdict = compare_probe(baseline=selection.values, run=run, tolerance=selection.tolerance,
                             known_weakness=known_weakness, expectation_met=expectation_met,
                             compared_with=selection.describe(), own_target=selection.own)
-    shown = {key: value for key, value in selection.record.items() if key not in (targets.TARGETS_FIELD,
+    shown = {key: value for key, value in selection.values.items() if key not in (targets.TARGETS_FIELD,
                                                                                   targets.CALIBRATION_FIELD)}
     shown["baseline_target"] = selection.describe()
     shown["baseline_tolerance"] = tolerance_dict(selection.tolerance)

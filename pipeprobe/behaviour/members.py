@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeprobe.behaviour import metamorphic, stochastic
-from pipeprobe.behaviour.rates import summary
 
 # The probe-file keys this module reads (the catalogue accepts them).
 KEYS = frozenset({
@@ -23,6 +22,7 @@ MARKERS = {
     "directional": "metamorphic probes: a score that must move one way under perturbation (DIR)",
     "cross_lingual": "pairs of one input in two languages that must agree",
     "stochastic": "sampled outputs judged on every repeat; the result is the pass rate",
+    "checklist": "tests of many cases (CheckList's MFT / INV / DIR), judged by their failure rate",
 }
 
 Call = Callable[[list[Any], dict[str, Any]], list[Any]]
@@ -36,9 +36,12 @@ class BehaviourError(ValueError):
 class Behaviour:
     metamorphic: metamorphic.Metamorphic | None = None
     stochastic: stochastic.Stochastic | None = None
+    cases: Any = None  # pipeprobe.behaviour.cases.CaseTest: a test of many cases, run by the runner on its own
 
     @property
     def markers(self) -> tuple[str, ...]:
+        if self.cases is not None:
+            return ("checklist",)
         found = metamorphic.markers(self.metamorphic) if self.metamorphic else ()
         return (*found, "stochastic") if self.stochastic else found
 
@@ -105,36 +108,12 @@ def judge(probe: Any, output: Any, adapter: Any) -> list[str]:
     """What a person expected and did not get: the original's expectation and the fail-rate
     gate (metamorphic), the pass-rate gate (stochastic), or the plain judgement."""
     declared = of(probe)
+    if declared and declared.cases is not None:
+        from pipeprobe.behaviour import checklist
+
+        return checklist.gate(declared.cases, output)
     if declared and declared.stochastic:
         return stochastic.gate(declared.stochastic, output)
     if declared and declared.metamorphic:
         return [*adapter.judge(probe.expect, output["original"]), *metamorphic.gate(declared.metamorphic, output)]
     return adapter.judge(probe.expect, output)
-
-
-class RateSummary:
-    """A pytest plugin: the terminal section 'pipeprobe rates', one line per metamorphic or
-    stochastic probe that ran (read from the reports' output property, so xdist workers count)."""
-
-    def __init__(self) -> None:
-        self.lines: dict[str, str] = {}
-
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        from pipeprobe.report.record import from_report  # the probe's record: its output, read, not re-run
-
-        record = from_report(report)
-        if record is None or not record.has_output:
-            return
-        try:
-            line = summary(record.output)
-        except ValueError:
-            return
-        if line:
-            self.lines[f"{record.suite}/{record.probe}"] = line
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.lines:
-            return
-        terminalreporter.section("pipeprobe rates")
-        for probe, line in sorted(self.lines.items()):
-            terminalreporter.line(f"{probe}: {line}")

@@ -9,6 +9,8 @@ copy it to ``model-map.toml`` to test a model from a local folder). Refuses to o
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -16,43 +18,13 @@ from typing import Any
 
 import yaml
 
-from pipeprobe.tasks import BUILTIN_TASKS
+from pipeprobe.cli import init_files
+from pipeprobe.paths import folder_problem
+from pipeprobe.tasks import BUILTIN_TASKS, adapter_for
+
 
 # task -> (params, input, expect): an example probe that holds for any model of the task, so
 # the first run passes; the README shows how to pin real expectations next to it.
-EXAMPLES: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {
-    "feature-extraction": (
-        {"check": "similarity"},
-        {"query": "The weather is lovely today.", "candidates": ["It's so sunny outside!", "He drove to the stadium."]},
-        {"scores": {"len": 2}, "scores.0": {"between": [-1.0, 1.0]}, "order": {"len": 2}},
-    ),
-    "text-classification": ({}, "I love this product!", {"score": {"between": [0.0, 1.0]}, "label": {"matches": "."}}),
-    "zero-shot-classification": (
-        {},
-        {"sequence": "This is a course about the Transformers library", "candidate_labels": ["education", "politics"]},
-        {"labels": {"len": 2}, "scores.0": {"between": [0.0, 1.0]}},
-    ),
-    "text-generation": (
-        {"max_new_tokens": 5},
-        "The capital of France is",
-        {"generated_text": {"contains": "The capital of France is"}},
-    ),
-    "fill-mask": ({"top_k": 3}, "Paris is the [MASK] of France.", {"count": 3}),
-    "token-classification": ({}, "My name is Clara and I live in Berkeley.", {"0.score": {"between": [0.0, 1.0]}}),
-    "question-answering": (
-        {},
-        {"question": "Where do I work?", "context": "My name is Sylvain and I work at Hugging Face in Brooklyn."},
-        {"answer_within": "My name is Sylvain and I work at Hugging Face in Brooklyn."},
-    ),
-    "summarization": ({}, "A long text to summarise. " * 10, {"summary_text": {"matches": "\\w"}}),
-    "translation": ({}, "Hello, how are you?", {"translation_text": {"matches": "\\w"}}),
-    "image-classification": ({}, {"file": "example.jpg"}, {"0.score": {"between": [0.0, 1.0]}}),
-    "automatic-speech-recognition": ({}, {"file": "example.flac"}, {"text": {"matches": "\\w"}}),
-    "tokenizer": ({}, "Hello world!", {"input_ids": {"len": 1}, "attention_mask": {"len": 1}}),
-    "model-outputs": ({}, ["Hello!", "Cool."], {"shape": {"len": 2}}),
-}
-
-
 class InitError(ValueError):
     """Arguments ``init`` can't use; one line."""
 
@@ -85,15 +57,19 @@ def default_suite(model: str) -> str:
 
 def write_project(directory: Path, model: str, task: str, suite: str | None) -> list[Path]:
     """Write the project; the files written. InitError (nothing written) on bad arguments."""
-    from pipeprobe.probes.schema import SLUG_PATTERN
+    from pipeprobe.probes.schema import MAX_SLUG_CHARS, SLUG_PATTERN, hub_id_problem
 
-    if task not in EXAMPLES:
-        raise InitError(f"--task {task!r}: choose one of {', '.join(EXAMPLES)}")
-    if not model.strip() or any(character.isspace() for character in model):
-        raise InitError(f"--model {model!r}: a hub id such as my-org/my-model")
+    if task not in BUILTIN_TASKS:
+        raise InitError(f"--task {task!r}: choose one of {', '.join(BUILTIN_TASKS)}")
+    if hub_id_problem(model):
+        raise InitError(f"--model {model[:100]!r}: a hub id such as my-org/my-model (letters, digits, '.', '_', "
+                        "'-'); a local folder goes in the model map")
     suite = suite or default_suite(model)
-    if not re.match(SLUG_PATTERN, suite):
-        raise InitError(f"--suite {suite!r}: letters, digits, '.', '_', '-' (no leading dot)")
+    if not re.match(SLUG_PATTERN, suite) or len(suite) > MAX_SLUG_CHARS:
+        raise InitError(f"--suite {suite[:60]!r}{'...' if len(suite) > 60 else ''}: letters, digits, '.', '_', "
+                        f"'-' (no leading dot), at most {MAX_SLUG_CHARS} characters")
+    if problem := folder_problem(directory):
+        raise InitError(problem)
     module = re.sub(r"[^A-Za-z0-9_]", "_", suite)
     files = {
         Path("pyproject.toml"): _pyproject(directory.name),
@@ -102,18 +78,39 @@ def write_project(directory: Path, model: str, task: str, suite: str | None) -> 
         Path("suites") / f"test_{module}.py": _suite_module(suite, model),
         Path("snapshots") / ".gitkeep": "",
         Path("model-map.toml.example"): _model_map_template(model),
+        Path(".gitignore"): init_files.GITIGNORE,
+        Path(".github") / "workflows" / "probes.yml": init_files.WORKFLOW,
+        Path("README.md"): init_files.readme(directory.name, model, suite, module),
     }
     clashes = [str(directory / path) for path in files if (directory / path).exists()]
     if clashes:
         raise InitError(f"{clashes[0]} exists; init writes a new project and overwrites nothing")
     if directory.exists() and not directory.is_dir():
         raise InitError(f"{directory} is a file, not a folder")
-    written = []
-    for relative, text in files.items():
-        path = directory / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+    return _write_all(directory, files)
+
+
+def _write_all(directory: Path, files: dict[Path, str]) -> list[Path]:
+    """Write every file, or none: on an OSError what was written (and the folders made) is removed."""
+    written: list[Path] = []
+    made: list[Path] = []
+    try:
+        for relative, text in files.items():
+            path = directory / relative
+            for folder in reversed([path.parent, *path.parent.parents]):
+                if not folder.exists():
+                    folder.mkdir()
+                    made.append(folder)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    except OSError as error:
+        for path in written:
+            path.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        where = error.filename or directory
+        raise InitError(f"cannot write {where} ({error.strerror or error}); nothing was written") from None
     return written
 
 
@@ -123,7 +120,7 @@ def _pyproject(name: str) -> str:
 name = "{slug}"
 version = "0.1.0"
 requires-python = ">=3.11"
-dependencies = ["pipeprobe"]
+dependencies = ["pipeprobe[report,parallel]"]  # --html and -n 2; add audio, vision as needed
 
 [tool.pytest.ini_options]
 testpaths = ["suites"]
@@ -135,6 +132,7 @@ xfail_strict = true
 fixtures = "fixtures"    # probe files and models.yaml
 snapshots = "snapshots"  # baselines (pytest --snapshot-update records them)
 suites = "suites"        # suite test modules (SUITE = "<suite>")
+{init_files.require_models_line()}
 
 # A task pipeprobe doesn't ship: name your own adapter (load, run, judge; see pipeprobe.tasks)
 # [tool.pipeprobe.tasks]
@@ -143,7 +141,8 @@ suites = "suites"        # suite test modules (SUITE = "<suite>")
 
 
 def _probe_file(suite: str, task: str, model: str) -> str:
-    params, example_input, expect = EXAMPLES[task]
+    example = adapter_for(task).example  # every built-in task declares the probe init writes
+    params, example_input, expect = example.params, example.input, example.expect
     probe: dict[str, Any] = {"id": "example", "input": example_input}
     if params:
         probe["params"] = params
@@ -171,19 +170,21 @@ def _models_file(model: str, task: str) -> str:
 
 
 def _suite_module(suite: str, model: str) -> str:
-    return f'''"""Probes of {model}: the data is fixtures/{suite}.yaml, the baselines are under snapshots/{suite}/."""
+    """The suite's test module. Nothing the user typed goes into it but the suite name, written with
+    repr() (a validated slug besides): the model is named in the probe file, not in Python."""
+    return f'''"""The {suite} probes: the data is fixtures/{suite}.yaml, the baselines are under snapshots/{suite}/."""
 
 from pipeprobe.plugin.probes import assert_expected
 
-SUITE = "{suite}"
+SUITE = {suite!r}
 
 
 def test_expectation(probe, probe_output):
     assert_expected(probe, probe_output)
 
 
-def test_baseline(probe_record, baseline):
-    assert baseline == probe_record
+def test_baseline(probe_result, baseline):
+    assert baseline == probe_result
 '''
 
 
@@ -192,6 +193,6 @@ def _model_map_template(model: str) -> str:
 # Copy this file to model-map.toml, point it at your model's folder (config.json, weights,
 # tokenizer files), and run `pytest --model-map=model-map.toml`.
 [models]
-# "{model}" = "/path/to/your/model"
-# a GGUF file: "{model}" = {{ path = "/path/to/folder", gguf_file = "model.Q4_K_M.gguf" }}
+# {json.dumps(model)} = "/path/to/your/model"
+# a GGUF file: {json.dumps(model)} = {{ path = "/path/to/folder", gguf_file = "model.Q4_K_M.gguf" }}
 '''

@@ -12,17 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from pipeprobe.probes.catalogue import Probe
 
 DEFAULT_BATCH_SIZE = 32
 ProbeKey = tuple[str, str]
-
-
-def adapter_batches(adapter: Any) -> bool:
-    """Whether a task adapter takes several probes in one ``run(..., batch_size=N)`` call."""
-    return bool(getattr(adapter, "batches", False))
 
 
 def group_key(probe: Probe) -> tuple[str, str, str]:
@@ -103,9 +97,3 @@ def padding_bounded(probes: list[Probe], size: int) -> list[list[Probe]]:
     if chunk:
         chunks.append(chunk)
     return chunks
-
-
-def chunked(items: list[Any], size: int) -> list[list[Any]]:
-    """``items`` in consecutive pieces of at most ``size`` (``size`` < 1 counts as 1)."""
-    size = max(1, size)
-    return [items[start:start + size] for start in range(0, len(items), size)]

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeprobe.baselines import store, targets
-from pipeprobe.baselines.compare import tier_for
 from pipeprobe.baselines.verdict import BaselineVerdict, judge
 from pipeprobe.models.resolution import HOW_TO_SUPPLY, ModelUnavailable
 from pipeprobe.probes.catalogue import Probe
 from pipeprobe.report.record import ProbeRecord, Unavailable
+from pipeprobe.tolerance import tier_for
 
 
 def judge_expectation(probe: Probe, output: Any) -> list[str]:

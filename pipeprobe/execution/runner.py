@@ -9,13 +9,12 @@ from typing import Any
 
 from pipeprobe.baselines.provenance import probe_provenance
 from pipeprobe.behaviour import members as behaviour
-from pipeprobe.execution import adapter_results
-from pipeprobe.execution.batching import BatchPlanner, adapter_batches, chunked
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.execution.batching import BatchPlanner
 from pipeprobe.models import ModelCache, ModelSpec
 from pipeprobe.probes.catalogue import Probe
-from pipeprobe.tasks import ADAPTERS, adapter_for, task_info
-from pipeprobe.tasks.common import InputTooLong, ProbeInputError
+from pipeprobe.tasks import ADAPTERS, adapter_for
+from pipeprobe.tasks.common import InputTooLong, ProbeInputError, chunked
 
 
 def _load_with(task: str, *arguments: Any) -> Any:
@@ -24,7 +23,7 @@ def _load_with(task: str, *arguments: Any) -> Any:
 
 def _load_kind(task: str) -> str:
     """The task whose model load ``task`` shares (its adapter's ``loads_like``), so one load serves both."""
-    return str(getattr(adapter_for(task), "loads_like", None) or task)
+    return adapter_for(task).loads_like or task
 
 
 @dataclass(frozen=True)
@@ -87,17 +86,13 @@ class ProbeRunner:
             self._run_case_test(probe, declared.cases)
             return
         adapter = adapter_for(probe.task)
-        members, batch_size = self.planner.members(probe, adapter_batches(adapter))
+        members, batch_size = self.planner.members(probe, adapter.batches)
         loaded = self.cache.get(self.spec_for(probe), self.target, probe.task)
         started = time.perf_counter()
         inputs = [member.input for member in members]
 
         def call(batch: list[Any], params: dict[str, Any]) -> list[Any]:
-            if adapter_batches(adapter):
-                values = adapter.run(loaded, batch, params, batch_size=batch_size)
-            else:
-                values = adapter.run(loaded, batch, params)
-            return values if task_info(probe.task).builtin else adapter_results.checked(probe.task, batch, values)
+            return adapter.outputs(loaded, batch, params, batch_size=batch_size)
 
         expanded = any(member.behaviour for member in members)
         try:
@@ -126,10 +121,7 @@ class ProbeRunner:
         progress = Progress(f"{probe.suite}/{probe.id}", len(distinct))
         for batch in chunked(distinct, size):
             try:
-                if adapter_batches(adapter):
-                    values = adapter.run(loaded, batch, probe.params, batch_size=size)
-                else:
-                    values = adapter.run(loaded, batch, probe.params)
+                values = adapter.outputs(loaded, batch, probe.params, batch_size=size)
             except InputTooLong as error:
                 raise ProbeInputError(f"test {probe.suite}/{probe.id}: case {batch[error.index]!r}: {error}") from None
             outputs.update(zip(batch, values, strict=True))

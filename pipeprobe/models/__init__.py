@@ -12,8 +12,8 @@ from pipeprobe.models.resolution import (
     TOKENIZER_TASKS,
     Candidate,
     Loader,
-    LoadRecord,
     Location,
+    ModelLoad,
     ModelUnavailable,
     cached_snapshot,
     candidates,
@@ -25,7 +25,7 @@ from pipeprobe.models.resolution import (
 )
 
 __all__ = [
-    "HOW_TO_SUPPLY", "MODEL_MAP_ENV", "TOKENIZER_TASKS", "Candidate", "LoadRecord", "Loader", "Location",
+    "HOW_TO_SUPPLY", "MODEL_MAP_ENV", "TOKENIZER_TASKS", "Candidate", "ModelLoad", "Loader", "Location",
     "LockEntry", "LockFileError", "MapEntry", "ModelCache", "ModelMap", "ModelMapError", "ModelSpec",
     "ModelUnavailable", "cached_snapshot", "candidates", "hub_offline", "hub_unreachable_reason",
     "is_full_commit", "load_registry", "loaded_commit", "locate", "lock_path_for", "model_map_path",

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models.model_map import ModelMap
 from pipeprobe.models.registry import ModelSpec
-from pipeprobe.models.resolution import Loader, LoadRecord, ModelUnavailable, resolve_and_load
+from pipeprobe.models.resolution import Loader, ModelLoad, ModelUnavailable, resolve_and_load
 
 
 @dataclass
@@ -18,7 +18,7 @@ class ModelCache:
 
     model_map: ModelMap
     loaders: dict[str, Loader]
-    records: list[LoadRecord] = field(default_factory=list)
+    records: list[ModelLoad] = field(default_factory=list)
     _loaded: dict[tuple[str, ...], Any] = field(default_factory=dict)
     _failed: dict[tuple[str, ...], ModelUnavailable] = field(default_factory=dict)
     # task -> the task whose load it shares (an adapter's ``loads_like``): one model load serves both
@@ -36,13 +36,13 @@ class ModelCache:
             loaded, record = resolve_and_load(spec, target, self.model_map, self.loaders[task], task)
         except ModelUnavailable as error:
             self._failed[key] = error
-            self.records.append(LoadRecord(spec=spec, target=target, task=task, error=str(error)))
+            self.records.append(ModelLoad(spec=spec, target=target, task=task, error=str(error)))
             raise
         self._loaded[key] = loaded
         self.records.append(record)
         return loaded
 
-    def record_for(self, spec: ModelSpec, target: Target, task: str) -> LoadRecord | None:
+    def record_for(self, spec: ModelSpec, target: Target, task: str) -> ModelLoad | None:
         task = self.load_kind(task)
         for record in self.records:
             if record.spec == spec and record.target == target and record.task == task:

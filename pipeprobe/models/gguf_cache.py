@@ -43,6 +43,9 @@ def gguf_path(location: str, gguf_file: str, revision: str | None, local_only: b
     folder = Path(location)
     if folder.is_dir():
         path = folder / gguf_file
+        # the name stays in the folder (no absolute path, no '..'); a link the folder's owner put there is theirs
+        if Path(gguf_file).is_absolute() or ".." in Path(gguf_file).parts:
+            raise FileNotFoundError(f"{gguf_file!r} leads out of the model's folder {folder}; refused")
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist")
         return path

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models.lock import is_full_commit
 from pipeprobe.models.model_map import ModelMap
 from pipeprobe.models.registry import ModelSpec
@@ -50,7 +50,7 @@ class MappedModelBroken(ModelUnavailable):
 
 
 @dataclass
-class LoadRecord:
+class ModelLoad:
     """What happened when a model was asked for: where it came from, or why it couldn't."""
 
     spec: ModelSpec
@@ -188,13 +188,13 @@ def candidates(spec: ModelSpec, model_map: ModelMap, task: str = "") -> Iterator
 
 def resolve_and_load(
     spec: ModelSpec, target: Target, model_map: ModelMap, loader: Loader, task: str = ""
-) -> tuple[Any, LoadRecord]:
+) -> tuple[Any, ModelLoad]:
     """Load ``spec`` from the first of its ``candidates`` that loads.
 
     The HF cache and the hub are asked for ``spec.load_revision`` (the locked commit, if any).
     Raises ModelUnavailable naming every source tried and why each failed.
     """
-    record = LoadRecord(spec=spec, target=target, task=task)
+    record = ModelLoad(spec=spec, target=target, task=task)
     reasons: list[str] = []
     started = time.perf_counter()
     for candidate in candidates(spec, model_map, task):

@@ -9,12 +9,10 @@ import pytest
 
 from pipeprobe import paths
 from pipeprobe.baselines import store, targets
-from pipeprobe.baselines.compare import tier_for
 from pipeprobe.baselines.extension import ProbeSnapshotExtension
 from pipeprobe.behaviour import members as behaviour
-from pipeprobe.config import for_pytest
+from pipeprobe.devices import DeviceError, resolve_target
 from pipeprobe.execution import threads
-from pipeprobe.execution.devices import DeviceError, resolve_target
 from pipeprobe.execution.recorder import judge_expectation
 from pipeprobe.execution.runner import ProbeRunner
 from pipeprobe.models import ModelMap, ModelMapError, ModelUnavailable, load_registry, model_map_path
@@ -25,12 +23,14 @@ from pipeprobe.plugin import project as project_plugin
 from pipeprobe.plugin import target_terminal as target_report
 from pipeprobe.plugin import wiring as reporting
 from pipeprobe.plugin.capability_terminal import CapabilityTable
+from pipeprobe.plugin.project import for_pytest
+from pipeprobe.plugin.terminal import RateSummary
 from pipeprobe.probes.catalogue import CatalogueError, Probe, bind_tiers, load_catalogue
 from pipeprobe.probes.expect import ExpectMisfit
 from pipeprobe.report.record import attach
-from pipeprobe.tasks import model_outputs
 from pipeprobe.tasks.common import ProbeInputError
 from pipeprobe.tasks.media import MediaUnavailable, set_media_dir
+from pipeprobe.tolerance import tier_for
 
 RUNNER_KEY = pytest.StashKey[ProbeRunner]()
 
@@ -82,14 +82,17 @@ def pytest_configure(config: pytest.Config) -> None:
         from pipeprobe.plugin.require_models import RequireModels
 
         config.pluginmanager.register(RequireModels(), "pipeprobe-require-models")
-    model_outputs.set_run_tolerance(tier_for(target.device, target.dtype))
     config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
     scheduling.configure(config, config.stash[RUNNER_KEY])  # micro-batches, shards, xdist: one worker per model
     carbon.configure(config, config.stash[RUNNER_KEY])  # --carbon: energy and CO2eq per load and suite
     config.pluginmanager.register(target_report.BaselineTargets(), "pipeprobe-baseline-targets")
     reporting.configure(config, config.stash[RUNNER_KEY])  # records, terminal, --drift-report, pytest-html
-    config.pluginmanager.register(behaviour.RateSummary(), "pipeprobe-rates")  # fail and pass rates
+    config.pluginmanager.register(RateSummary(), "pipeprobe-rates")  # fail and pass rates
     config.pluginmanager.register(CapabilityTable(), "pipeprobe-capabilities")  # tests of many cases (CheckList)
+    from pipeprobe.execution.similarity import embedder_for
+    from pipeprobe.probes.text_ops import set_embedder
+
+    set_embedder(embedder_for(config.stash[RUNNER_KEY]))  # `similar` expectations: the session's encoders
 
 
 def _check_probes(probes: dict[str, list[Probe]], registry: dict) -> None:
@@ -192,7 +195,7 @@ def _with_case_test(record: Any) -> Any:
 
 
 @pytest.fixture
-def probe_record(probe: Probe, probe_output: Any, probe_runner: ProbeRunner) -> dict[str, Any]:
+def probe_result(probe: Probe, probe_output: Any, probe_runner: ProbeRunner) -> dict[str, Any]:
     """What a baseline stores: the probe, the model, provenance, input and output."""
     spec = probe_runner.spec_for(probe)
     if (where := store.non_finite_path(probe_output)) is not None:  # strict JSON: a fault of the output
@@ -207,6 +210,12 @@ def probe_record(probe: Probe, probe_output: Any, probe_runner: ProbeRunner) -> 
         "input": probe.input,
         "output": probe_output,
     }
+
+
+@pytest.fixture
+def probe_record(probe_result: dict[str, Any]) -> dict[str, Any]:
+    """The older name of ``probe_result``, for suite modules that ``pipeprobe init`` wrote before it."""
+    return probe_result
 
 
 @pytest.fixture

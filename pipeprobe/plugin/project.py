@@ -17,13 +17,29 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pipeprobe.config import ConfigError, ProjectConfig, for_pytest, suite_modules
+from pipeprobe.config import ConfigError, ProjectConfig, load_config, suite_modules
 
 if TYPE_CHECKING:
     from pipeprobe.probes.catalogue import Probe
 
+PROJECT_KEY = pytest.StashKey["ProjectConfig"]()
+MODELS_CHECKED_KEY = pytest.StashKey[bool]()
 STATIC_MARKERS = {"xdist_group": "pytest-xdist: run the group's tests in one worker (one model load)"}
 _EXPRESSION_WORDS = {"and", "or", "not", "True", "False", "None"}
+
+
+def for_pytest(config: pytest.Config) -> ProjectConfig:
+    """The settings of a pytest run (rootdir's pyproject.toml; the old ini options, where set
+    to something other than their default, fill in folders the table leaves out), once per run."""
+    if PROJECT_KEY in config.stash:
+        return config.stash[PROJECT_KEY]
+    ini = {}
+    for name, default in (("pipeprobe_fixtures", "fixtures"), ("pipeprobe_snapshots", "snapshots")):
+        value = str(config.getini(name) or default)
+        if value != default:
+            ini[name] = value
+    project = config.stash[PROJECT_KEY] = load_config(config.rootpath, ini)
+    return project
 
 
 def project_for(config: pytest.Config) -> ProjectConfig:
@@ -45,7 +61,7 @@ def project_for(config: pytest.Config) -> ProjectConfig:
 
 def _check_models_file(config: pytest.Config, project: ProjectConfig) -> None:
     """models.yaml through the declared schema, once per run: its first fault is a usage error."""
-    if getattr(config, "_pipeprobe_models_checked", False):
+    if config.stash.get(MODELS_CHECKED_KEY, False):
         return
     from pipeprobe.cli.check import models_file_faults
 
@@ -53,7 +69,7 @@ def _check_models_file(config: pytest.Config, project: ProjectConfig) -> None:
     if faults:
         more = f" (and {len(faults) - 1} more: pipeprobe check lists them)" if len(faults) > 1 else ""
         raise ConfigError(faults[0] + more)
-    config._pipeprobe_models_checked = True
+    config.stash[MODELS_CHECKED_KEY] = True
 
 
 def declared_markers(probes: dict[str, list[Probe]]) -> dict[str, str]:

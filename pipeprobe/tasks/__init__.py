@@ -1,28 +1,10 @@
 """Task adapters: the only code that knows a model library's API, and the one registry of tasks.
 
-The adapter protocol (``TaskAdapter``) is what every adapter offers, built-in or the user's:
-
-- ``load(location, revision, target, local_only, gguf_file) -> loaded``: load the model once
-  (``location`` is a hub id or a local folder, ``revision`` the pinned commit or None,
-  ``target`` a ``pipeprobe.execution.devices.Target`` with ``device``/``dtype``/``torch_dtype()``,
-  ``local_only`` forbids network, ``gguf_file`` the models.yaml GGUF file or None).
-- ``run(loaded, inputs, params) -> list``: one plain, JSON-able result per input, in order
-  (``params`` is the probe's merged ``params`` mapping). With ``batches = True`` the runner
-  may hand it many probes' inputs at once and passes ``batch_size=N`` as a keyword.
-- ``judge(expect, output) -> list[str]``: what a person expected but did not get, one line
-  each (empty: the expectation holds). ``pipeprobe.probes.expect.judge(expect, output, checks)``
-  implements the expectation language; call it.
-- ``batches: bool``: whether ``run`` takes ``batch_size`` (micro-batching); default False.
-- Optional: ``checks``, a mapping of named-check key to ``(wanted, output) -> str | None``
-  (judgements that are not field checks, such as rankings; ``pipeprobe check`` accepts these
-  keys), ``gguf = True`` when ``load`` honours ``gguf_file``, and ``loads_like = "<task>"`` when
-  ``load`` loads exactly what that task's adapter loads (one model load then serves both tasks),
-  and ``fields``, the top-level keys of every result (an ``expect`` path that starts elsewhere is
-  refused when the probe file is read, not when the probe runs).
-
-A module, an instance or a class (instantiated without arguments) can be the adapter.
-A project names its own in ``[tool.pipeprobe.tasks]``: ``my-task = "package.module:Name"``.
-Adapters are imported when a probe needs them, so start-up imports no model library.
+Every adapter is a ``pipeprobe.tasks.base.TaskAdapter`` (see there for what a task declares); a
+built-in task is its subclass in ``pipeprobe/tasks/<module>.py`` plus one line in ``_BUILTIN`` below.
+A project names its own in ``[tool.pipeprobe.tasks]``: ``my-task = "package.module:Name"`` (a
+TaskAdapter subclass; an older module or object with load/run/judge is wrapped). Adapters are
+imported when a probe needs them, so start-up imports no model library.
 """
 
 from __future__ import annotations
@@ -32,25 +14,12 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.tasks.base import Example, ObjectAdapter, TaskAdapter
 
-
-@runtime_checkable
-class TaskAdapter(Protocol):
-    """What pipeprobe needs of an adapter (see the module docstring)."""
-
-    batches: bool
-
-    def load(self, location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
-        ...
-
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        ...
-
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        ...
+__all__ = ["BUILTIN_TASKS", "Example", "TaskAdapter", "TaskError", "TaskInfo", "adapter_for", "known_tasks",
+           "loads_gguf", "named_checks", "output_fields", "register_user_tasks", "task_info", "task_markers"]
 
 
 class TaskError(ValueError):
@@ -72,25 +41,26 @@ class TaskInfo:
         return self.name.replace("-", "_").replace(".", "_")
 
 
-_BUILTIN = (
-    ("text-classification", "text_classification", "text classification (sentiment analysis)"),
-    ("zero-shot-classification", "zero_shot", "zero-shot classification (an NLI model)"),
-    ("text-generation", "text_generation", "text generation (causal language models, GGUF too)"),
-    ("feature-extraction", "embeddings", "sentence embeddings (mean pooling)"),
-    ("fill-mask", "fill_mask", "masked-token prediction"),
-    ("token-classification", "token_classification", "token classification (NER, part of speech)"),
-    ("question-answering", "question_answering", "extractive question answering"),
-    ("summarization", "summarization", "summarization"),
-    ("translation", "translation", "translation"),
-    ("image-classification", "image_classification", "image classification"),
-    ("automatic-speech-recognition", "speech_recognition", "automatic speech recognition"),
-    ("tokenizer", "tokenizer", "tokenizers, below the pipeline"),
-    ("model-outputs", "model_outputs", "model outputs: shapes, logits, configs, batching"),
-    ("lm-classification", "lm_classifier", "a causal LM as a zero-shot classifier (label log-probabilities)"),
+_BUILTIN = (  # task, its class, what it is
+    ("text-classification", "text_classification:TextClassification", "text classification (sentiment analysis)"),
+    ("zero-shot-classification", "zero_shot:ZeroShotClassification", "zero-shot classification (an NLI model)"),
+    ("text-generation", "text_generation:TextGeneration", "text generation (causal language models, GGUF too)"),
+    ("feature-extraction", "embeddings:FeatureExtraction", "sentence embeddings (mean pooling)"),
+    ("fill-mask", "fill_mask:FillMask", "masked-token prediction"),
+    ("token-classification", "token_classification:TokenClassification", "token classification (NER, part of speech)"),
+    ("question-answering", "question_answering:QuestionAnswering", "extractive question answering"),
+    ("summarization", "summarization:Summarization", "summarization"),
+    ("translation", "translation:Translation", "translation"),
+    ("image-classification", "image_classification:ImageClassification", "image classification"),
+    ("automatic-speech-recognition", "speech_recognition:SpeechRecognition", "automatic speech recognition"),
+    ("tokenizer", "tokenizer:Tokenizer", "tokenizers, below the pipeline"),
+    ("model-outputs", "model_outputs:ModelOutputs", "model outputs: shapes, logits, configs, batching"),
+    ("lm-classification", "lm_classifier:LmClassification",
+     "a causal LM as a zero-shot classifier (label log-probabilities)"),
 )
 BUILTIN_TASKS: dict[str, TaskInfo] = {
-    name: TaskInfo(name=name, target=f"pipeprobe.tasks.{module}", description=description)
-    for name, module, description in _BUILTIN
+    name: TaskInfo(name=name, target=f"pipeprobe.tasks.{target}", description=description)
+    for name, target, description in _BUILTIN
 }
 
 _user_tasks: dict[str, TaskInfo] = {}
@@ -134,7 +104,7 @@ def task_markers() -> dict[str, str]:
     return {info.marker: f"{info.description} probes" for info in known_tasks().values()}
 
 
-def adapter_for(task: str) -> Any:
+def adapter_for(task: str) -> TaskAdapter:
     """The task's adapter (imported on first use); TaskError naming the task when it can't be had."""
     if task not in _loaded:
         _loaded[task] = _import(task_info(task))
@@ -150,27 +120,45 @@ def _import(info: TaskInfo) -> Any:
         adapter = getattr(module, attribute) if attribute else module
     except (ImportError, AttributeError) as error:
         raise TaskError(f"task {info.name!r}: can't import adapter {info.target!r}: {error}") from None
+    except Exception as error:  # noqa: BLE001 - a project's own module may raise anything (SyntaxError too)
+        if info.builtin:
+            raise
+        where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and error.lineno else ""
+        raise TaskError(f"task {info.name!r}: importing adapter {info.target!r} raised "
+                        f"{type(error).__name__}{where}: {error}") from None
+    if isinstance(adapter, type) and issubclass(adapter, TaskAdapter):
+        try:
+            return adapter()
+        except Exception as error:  # noqa: BLE001 - a project's own class: its constructor may raise anything
+            raise TaskError(f"task {info.name!r}: adapter {info.target!r} can't be made with no arguments "
+                            f"({type(error).__name__}: {error})") from None
+    if isinstance(adapter, TaskAdapter):
+        return adapter
     if isinstance(adapter, type):
-        adapter = adapter()
+        try:
+            adapter = adapter()
+        except Exception as error:  # noqa: BLE001 - a project's own class: its constructor may raise anything
+            raise TaskError(f"task {info.name!r}: adapter {info.target!r} can't be made with no arguments "
+                            f"({type(error).__name__}: {error})") from None
     missing = [name for name in ("load", "run", "judge") if not callable(getattr(adapter, name, None))]
     if missing:
         raise TaskError(f"task {info.name!r}: adapter {info.target!r} lacks {', '.join(missing)} (see TaskAdapter)")
-    return adapter
+    return ObjectAdapter(info.name, info.target, adapter)
 
 
 def named_checks(task: str) -> Mapping[str, Any]:
     """The adapter's named checks (``checks``), empty when it declares none."""
-    return getattr(adapter_for(task), "checks", None) or {}
+    return adapter_for(task).checks
 
 
 def output_fields(task: str) -> tuple[str, ...]:
     """The top-level keys every result of the task has (``fields``); empty when the adapter doesn't say."""
-    return tuple(getattr(adapter_for(task), "fields", None) or ())
+    return tuple(adapter_for(task).fields)
 
 
 def loads_gguf(task: str) -> bool:
     """Whether the task's adapter honours models.yaml's ``gguf_file``."""
-    return bool(getattr(adapter_for(task), "gguf", False))
+    return adapter_for(task).gguf
 
 
 class _Adapters(Mapping[str, Any]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 
 
 @dataclass(frozen=True)
@@ -129,3 +129,8 @@ def run_pipeline(pipe: Any, inputs: list[Any], params: dict[str, Any], batch_siz
         return list(pipe(list(inputs), batch_size=batch_size, **params))
     return [pipe(text, **params) for text in inputs]
 
+
+def chunked(items: list[Any], size: int) -> list[list[Any]]:
+    """``items`` in consecutive pieces of at most ``size`` (``size`` < 1 counts as 1)."""
+    size = max(1, size)
+    return [items[start:start + size] for start in range(0, len(items), size)]

@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeprobe.execution.batching import chunked
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models.gguf_cache import local_source
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Encoder
-from pipeprobe.tasks.common import load_with_tokenizer
+from pipeprobe.tasks.common import chunked, load_with_tokenizer
 from pipeprobe.tasks.judging import judge_fields
 
 gguf = True  # load() honours models.yaml's gguf_file
@@ -164,3 +164,28 @@ def _truncation(encoder: Encoder, item: dict[str, Any], truncation: bool) -> dic
     except (IndexError, RuntimeError) as error:
         return {"tokens": tokens, "error": type(error).__name__}
     return {"tokens": tokens, "last_hidden_state": [int(size) for size in states.shape]}
+
+
+class FeatureExtraction(TaskAdapter):
+    """Sentence embeddings (mean pooling)."""
+
+    name = "feature-extraction"
+    description = 'sentence embeddings (mean pooling)'
+    batches = batches
+    gguf = gguf
+    example = Example(
+        input={'query': 'The weather is lovely today.',
+               'candidates': ["It's so sunny outside!", 'He drove to the stadium.']},
+        expect={'scores': {'len': 2}, 'scores.0': {'between': [-1.0, 1.0]}, 'order': {'len': 2}},
+        params={'check': 'similarity'},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params, batch_size=batch_size)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

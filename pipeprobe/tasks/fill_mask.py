@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
 from pipeprobe.tasks.judging import judge_fields
 
@@ -57,3 +58,27 @@ checks = {"count": _check_count}
 def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
     """The expectation language on the list of predictions (``0.token_str``), plus ``count``."""
     return judge_fields(expect, output, checks)
+
+
+class FillMask(TaskAdapter):
+    """Masked-token prediction."""
+
+    name = "fill-mask"
+    description = 'masked-token prediction'
+    batches = batches
+    checks = checks
+    example = Example(
+        input='Paris is the [MASK] of France.',
+        expect={'count': 3},
+        params={'top_k': 3},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params, batch_size=batch_size)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

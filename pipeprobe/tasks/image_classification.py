@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields
 from pipeprobe.tasks.media import read_image
@@ -37,3 +38,25 @@ def run(classifier: Any, inputs: list[dict[str, Any]], params: dict[str, Any]) -
 def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
     """The expectation language on the ranking (``0.label: {one_of: [...]}``: an accepted best guess)."""
     return judge_fields(expect, output)
+
+
+class ImageClassification(TaskAdapter):
+    """Image classification."""
+
+    name = "image-classification"
+    description = 'image classification'
+    batches = batches
+    example = Example(
+        input={'file': 'example.jpg'},
+        expect={'0.score': {'between': [0.0, 1.0]}},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models.gguf_cache import local_source
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Classifier
 from pipeprobe.tasks.common import load_with_tokenizer
 
@@ -148,3 +149,30 @@ def _softmax(values: dict[str, float]) -> dict[str, float]:
     exps = {label: math.exp(value - top) for label, value in values.items()}
     total = sum(exps.values())
     return {label: exp / total for label, exp in exps.items()}
+
+
+class LmClassification(TaskAdapter):
+    """A causal LM as a zero-shot classifier (label log-probabilities)."""
+
+    name = "lm-classification"
+    description = 'a causal LM as a zero-shot classifier (label log-probabilities)'
+    batches = batches
+    gguf = gguf
+    loads_like = loads_like
+    example = Example(
+        input='I love this product!',
+        expect={'label': {'one_of': ['positive', 'negative']}},
+        params={'labels': ['positive', 'negative'],
+                'template': 'Classify the sentiment of the text as positive or negative. '
+                            'Answer with one word.\nText: {text}'},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

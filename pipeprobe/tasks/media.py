@@ -32,8 +32,17 @@ def set_media_dir(folder: Path) -> None:
 
 
 def media_path(spec: dict[str, Any]) -> Path:
-    """The local file for ``{file, url?, description?}``, or MediaUnavailable saying how to supply it."""
-    path = _MEDIA_DIR / spec["file"]
+    """The local file for ``{file, url?, description?}``, or MediaUnavailable saying how to supply it.
+
+    MediaUnreadable (one line) when ``file`` is not a name inside the media folder: absolute, ``..``,
+    or a link out of it (the project's data stays in the project)."""
+    name = spec.get("file") if isinstance(spec, dict) else None
+    if not isinstance(name, str) or not name:
+        raise MediaUnreadable(f"media input {str(spec)[:80]}: needs {{file: <name in {_MEDIA_DIR}>}}")
+    path = _MEDIA_DIR / name
+    folder = _MEDIA_DIR.resolve()
+    if Path(name).is_absolute() or ".." in Path(name).parts or not path.resolve().is_relative_to(folder):
+        raise MediaUnreadable(f"media file {name!r}: must be a file inside the media folder {_MEDIA_DIR}; refused")
     if path.is_file():
         return path
     if spec.get("url"):

@@ -20,25 +20,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pipeprobe.baselines.compare import CPU_FLOAT32, Tolerance
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
 from pipeprobe.tasks.common import load_with_tokenizer, pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields
+from pipeprobe.tolerance import CPU_FLOAT32, Tolerance
 
 PAD = "<pad>"
 ABSENT = "<absent>"
-# Rows "match" within this run's tolerance tier (set by the plugin from --device/--dtype), so
-# --dtype bfloat16 on CPU judges padding and batching by the bf16 tier, not a fixed 1e-4.
-_RUN_TOLERANCE: Tolerance = CPU_FLOAT32
-
-
-def set_run_tolerance(tolerance: Tolerance) -> None:
-    """The tier padding/batching/logits checks judge by: this run's (device, dtype)."""
-    global _RUN_TOLERANCE
-    _RUN_TOLERANCE = tolerance
-
-
 batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
 
 
@@ -241,14 +231,27 @@ def _judge_raises(wanted: bool, output: dict[str, Any]) -> str | None:
     return "expected the model to refuse the input, but it ran" if wanted else f"expected no error, got {output}"
 
 
-def _judge_rows_equal(wanted: bool, output: dict[str, Any]) -> str | None:
+def _within(wanted: Any, key: str) -> tuple[Any, Tolerance]:
+    """A check's wanted value and tolerance: ``value``, or ``{key: value, within: tier}`` (this run's tier,
+    bound to a number when the run's device and dtype are known); the cpu/float32 tier by default."""
+    within = CPU_FLOAT32.abs
+    if isinstance(wanted, dict):
+        wanted, within = wanted.get(key), wanted.get("within", within)
+    return wanted, Tolerance(abs=float(within), rel=float(within))
+
+
+def _judge_rows_equal(wanted: Any, output: dict[str, Any]) -> str | None:
+    wanted, tolerance = _within(wanted, "equal")
     rows = output["logits"]
-    equal = all(_close(row, rows[0]) for row in rows)
+    equal = all(_close(row, rows[0], tolerance) for row in rows)
     return None if equal == wanted else f"expected rows {'equal' if wanted else 'different'}, got {rows}"
 
 
-def _judge_rows_match(wanted: list[bool], output: dict[str, Any]) -> str | None:
-    got = [_close(row, alone) for row, alone in zip(output["batched_logits"], output["sequence_logits"], strict=True)]
+def _judge_rows_match(wanted: Any, output: dict[str, Any]) -> str | None:
+    """``[bool, ...]`` or ``{rows: [...], within: tier}``: a bfloat16 run judges padding and batching by its tier."""
+    wanted, tolerance = _within(wanted, "rows")
+    got = [_close(row, alone, tolerance)
+           for row, alone in zip(output["batched_logits"], output["sequence_logits"], strict=True)]
     if got == wanted:
         return None
     return (
@@ -266,8 +269,8 @@ def _judge_long(wanted: dict[str, Any], output: dict[str, Any]) -> str | None:
     return "; ".join(problems) or None
 
 
-def _close(left: list[float], right: list[float]) -> bool:
-    return all(_RUN_TOLERANCE.allows(b, a) for a, b in zip(left, right, strict=True))
+def _close(left: list[float], right: list[float], tolerance: Tolerance) -> bool:
+    return all(tolerance.allows(b, a) for a, b in zip(left, right, strict=True))
 
 
 # Named checks: judgements of the model's behaviour that are not one field's value.
@@ -278,3 +281,26 @@ checks: dict[str, Callable[[Any, dict[str, Any]], str | None]] = {
     "rows_match_sequences": _judge_rows_match,
     "long_sequence": _judge_long,
 }
+
+
+class ModelOutputs(TaskAdapter):
+    """Model outputs: shapes, logits, configs, batching."""
+
+    name = "model-outputs"
+    description = 'model outputs: shapes, logits, configs, batching'
+    batches = batches
+    checks = checks
+    example = Example(
+        input=['Hello!', 'Cool.'],
+        expect={'shape': {'len': 2}},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

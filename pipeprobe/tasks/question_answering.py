@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
 from pipeprobe.tasks.common import load_with_tokenizer
 from pipeprobe.tasks.judging import judge_fields
@@ -160,3 +161,26 @@ def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
     """The expectation language on ``{answer, score, start, end}`` (``answer``: the exact answer), plus
     ``answer_within``."""
     return judge_fields(expect, output, checks)
+
+
+class QuestionAnswering(TaskAdapter):
+    """Extractive question answering."""
+
+    name = "question-answering"
+    description = 'extractive question answering'
+    batches = batches
+    checks = checks
+    example = Example(
+        input={'question': 'Where do I work?', 'context': 'My name is Sylvain and I work at Hugging Face in Brooklyn.'},
+        expect={'answer_within': 'My name is Sylvain and I work at Hugging Face in Brooklyn.'},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

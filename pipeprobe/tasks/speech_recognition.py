@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields
 from pipeprobe.tasks.media import read_audio
@@ -47,3 +48,26 @@ checks = {"words": _check_words}
 def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
     """The expectation language on ``{text}``, plus ``words``."""
     return judge_fields(expect, output, checks)
+
+
+class SpeechRecognition(TaskAdapter):
+    """Automatic speech recognition."""
+
+    name = "automatic-speech-recognition"
+    description = 'automatic speech recognition'
+    batches = batches
+    checks = checks
+    example = Example(
+        input={'file': 'example.flac'},
+        expect={'text': {'matches': '\\w'}},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

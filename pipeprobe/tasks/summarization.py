@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.tasks import text2text
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.judging import judge_fields
 
 batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
@@ -34,3 +35,26 @@ checks = {"mentions": _check_mentions}
 def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
     """The expectation language on ``{summary_text}``, plus ``mentions``."""
     return judge_fields(expect, output, checks)
+
+
+class Summarization(TaskAdapter):
+    """Summarization."""
+
+    name = "summarization"
+    description = 'summarization'
+    batches = batches
+    checks = checks
+    example = Example(
+        input='A long text to summarise. ' * 10,
+        expect={'summary_text': {'matches': '\\w'}},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
 
 PIPELINE_DEFAULTS = {"max_new_tokens": 256, "num_beams": 4}

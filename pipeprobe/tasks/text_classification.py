@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import check_input_lengths, load_model, pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields
 
@@ -35,3 +36,26 @@ def run(classifier: Any, inputs: list[str], params: dict[str, Any], batch_size: 
 def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
     """The expectation language on ``{label, score}``; a miss shows the score."""
     return [f"{problem} (score {output['score']:.6f})" for problem in judge_fields(expect, output)]
+
+
+class TextClassification(TaskAdapter):
+    """Text classification (sentiment analysis)."""
+
+    name = "text-classification"
+    description = 'text classification (sentiment analysis)'
+    batches = batches
+    fields = fields
+    example = Example(
+        input='I love this product!',
+        expect={'score': {'between': [0.0, 1.0]}, 'label': {'matches': '.'}},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params, batch_size=batch_size)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models.gguf_cache import local_source
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Generator
 from pipeprobe.tasks.common import load_with_tokenizer
 from pipeprobe.tasks.judging import judge_fields
@@ -146,3 +147,27 @@ def _left_padding(generator: Generator, prompts: list[str], top: int) -> dict[st
         "padded": [int(count) for count in (batch["attention_mask"] == 0).sum(dim=1)],
         "max_abs_diff": float((batched - alone).abs().max()),
     }
+
+
+class TextGeneration(TaskAdapter):
+    """Text generation (causal language models, GGUF too)."""
+
+    name = "text-generation"
+    description = 'text generation (causal language models, GGUF too)'
+    batches = batches
+    gguf = gguf
+    example = Example(
+        input='The capital of France is',
+        expect={'generated_text': {'contains': 'The capital of France is'}},
+        params={'max_new_tokens': 5},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
 from pipeprobe.tasks.judging import judge_fields
 
@@ -64,3 +65,26 @@ def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
 
 def _show(groups: list[tuple[str, str]]) -> str:
     return "[" + ", ".join(f"{tag} {word!r}" for tag, word in groups) + "]"
+
+
+class TokenClassification(TaskAdapter):
+    """Token classification (NER, part of speech)."""
+
+    name = "token-classification"
+    description = 'token classification (NER, part of speech)'
+    batches = batches
+    checks = checks
+    example = Example(
+        input='My name is Clara and I live in Berkeley.',
+        expect={'0.score': {'between': [0.0, 1.0]}},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params, batch_size=batch_size)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models.gguf_cache import local_source
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields
 
@@ -79,3 +80,26 @@ def _plain(values: Any) -> Any:
     if isinstance(values, (list, tuple)):
         return [_plain(value) for value in values]
     return int(values)
+
+
+class Tokenizer(TaskAdapter):
+    """Tokenizers, below the pipeline."""
+
+    name = "tokenizer"
+    description = 'tokenizers, below the pipeline'
+    batches = batches
+    gguf = gguf
+    example = Example(
+        input='Hello world!',
+        expect={'input_ids': {'len': 1}, 'attention_mask': {'len': 1}},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
+from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
 from pipeprobe.tasks.judging import judge_fields
 
@@ -45,3 +46,27 @@ def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
         return []
     ranking = ", ".join(f"{label} {score:.4f}" for label, score in zip(output["labels"], output["scores"], strict=True))
     return [f"{problem} (ranking: {ranking})" for problem in problems]
+
+
+class ZeroShotClassification(TaskAdapter):
+    """Zero-shot classification (an NLI model)."""
+
+    name = "zero-shot-classification"
+    description = 'zero-shot classification (an NLI model)'
+    batches = batches
+    fields = fields
+    example = Example(
+        input={'sequence': 'This is a course about the Transformers library',
+               'candidate_labels': ['education', 'politics']},
+        expect={'labels': {'len': 2}, 'scores.0': {'between': [0.0, 1.0]}},
+    )
+
+    def load(self, location: str, revision: str | None, target: Target, local_only: bool,
+             gguf_file: str | None) -> Any:
+        return load(location, revision, target, local_only, gguf_file)
+
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
+        return run(loaded, inputs, params)
+
+    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
+        return judge(expect, output)
