@@ -78,7 +78,7 @@ def load_config(root: Path, ini: dict[str, str] | None = None) -> ProjectConfig:
         raw["snapshots"] = ini["pipeprobe_snapshots"]
     if table is None and not raw:  # not a pipeprobe project: no schema to load
         return ProjectConfig(root, False, root / "fixtures", root / "snapshots", root / "suites")
-    from pipeprobe.probes.schema import SchemaError, Settings, validate
+    from pipeprobe.language.schema import SchemaError, Settings, validate
 
     try:
         settings = validate(Settings, raw, root / PYPROJECT, "[tool.pipeprobe]")

@@ -32,6 +32,14 @@ def file_problem(path: Path) -> str | None:
     return f"{path} can't be written: {problem}" if problem else None
 
 
+def inside_problem(path: Path, snapshots: Path) -> str | None:
+    """Why a report at ``path`` would be written into the snapshot folder (links followed), or None."""
+    resolved, folder = Path(path).resolve(), Path(snapshots).resolve()
+    if resolved == folder or resolved.is_relative_to(folder):
+        return f"{path} is inside the snapshot folder {snapshots}: reports go elsewhere (reports/), never by baselines"
+    return None
+
+
 class OptionPathError(ValueError):
     """An output path option (--drift-report, --html) that can't be written, or a path option split in two."""
 
@@ -41,8 +49,19 @@ class OptionPathError(ValueError):
 JOINED_OPTIONS = ("--model-map", "--drift-report")
 
 
-def check_option_paths(args: tuple[str, ...] | list[str], drift_report: str | None, html: str | None) -> None:
-    """OptionPathError (one line) for ``--model-map PATH`` as two words, or a report path that can't be written."""
+def check_option_paths(
+    args: tuple[str, ...] | list[str], drift_report: str | None, html: str | None,
+    snapshots: Path | None = None, **reports: str | None,
+) -> None:
+    """OptionPathError (one line) for ``--model-map PATH`` as two words, or a report path that can't be written
+    or that lies in the snapshot folder (a report must never land over a baseline); ``reports`` are further
+    report options (name -> path), checked for the latter."""
+    if snapshots is not None:
+        named = {"--drift-report": drift_report, "--html": html}
+        named.update({f"--{name.replace('_', '-')}": value for name, value in reports.items()})
+        for option, value in named.items():
+            if value and (problem := inside_problem(Path(value), snapshots)):
+                raise OptionPathError(f"{option}: {problem}")
     for index, arg in enumerate(args[:-1]):
         if arg in JOINED_OPTIONS:
             raise OptionPathError(

@@ -12,6 +12,10 @@ Run after `pipeprobe pack install` (it reads models/pack.toml):
 3. model loads against distinct models, under -n 0 and -n 2 (the model-aware xdist scheduler).
 4. start-up: `pytest --co` (no model) against a run that loads one model; whether --co imports torch.
 5. GGUF: cold load (dequantise, write the cache) against warm (read the cached safetensors).
+6. contention (``--contention``, or alone with ``--contention-only``): the pack run quiet and next to one
+   busy process per core (a CPU burner), as a ratio, under pipeprobe's thread policy (the cores this
+   process may use, shared among xdist workers), at torch's default (OMP_NUM_THREADS = every core),
+   and at ``--threads 1``; and ``-n 2`` against serial, quiet.
 
 Every measurement runs in a fresh process. Absolute seconds depend on the machine and on what
 else runs on it: compare ratios, and only with runs on the same machine.
@@ -23,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -38,7 +43,7 @@ PER_PROBE = r"""
 import json, sys, time
 from pathlib import Path
 from pipeprobe.probes.catalogue import load_catalogue
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models import ModelMap
 from pipeprobe.tasks import adapter_for
 map_path, root = Path(sys.argv[1]), Path(sys.argv[2])
@@ -62,8 +67,9 @@ import json, random, sys, time
 from pathlib import Path
 from pipeprobe.execution.batching import BatchPlanner
 from pipeprobe.probes.catalogue import Probe, Source
-from pipeprobe.baselines.compare import differences, largest_delta, tier_for
-from pipeprobe.execution.devices import Target
+from pipeprobe.baselines.compare import differences, largest_delta
+from pipeprobe.tolerance import tier_for
+from pipeprobe.devices import Target
 from pipeprobe.models import ModelMap
 from pipeprobe.tasks import adapter_for
 map_path, model_id, sizes = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
@@ -122,7 +128,7 @@ print(json.dumps(rows))
 GGUF_LOAD = r"""
 import json, sys, time
 from pathlib import Path
-from pipeprobe.execution.devices import Target
+from pipeprobe.devices import Target
 from pipeprobe.models import ModelMap
 from pipeprobe.tasks import adapter_for
 import torch, transformers  # noqa: E401 - imported first, so load_s is loading alone
@@ -158,6 +164,59 @@ def pytest_run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     return seconds, done.stdout
 
 
+# One busy process: what another job on a shared machine looks like to the pack run.
+BURNER = "while True:\n    pass\n"
+
+# How each contention row sets torch's threads: pipeprobe's policy (no OMP_NUM_THREADS, no --threads),
+# torch's default (one thread per core the machine has, set through OMP_NUM_THREADS, which the plugin keeps),
+# and a single thread.
+THREAD_MODES = {
+    "policy": ([], {}),
+    "torch default": ([], {"OMP_NUM_THREADS": str(os.cpu_count() or 1)}),
+    "--threads 1": (["--threads", "1"], {}),
+}
+
+
+def burning(count: int) -> list[subprocess.Popen]:
+    """``count`` CPU burners, started now; stop them with ``stop``."""
+    return [subprocess.Popen([sys.executable, "-c", BURNER]) for _ in range(count)]
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.kill()
+        process.wait()
+
+
+def contention(mapping: str, env: dict[str, str], repeats: int, select: list[str]) -> dict[str, dict]:
+    """The pack run (serial) quiet and with one burner per core, per thread mode; and -n 2 vs serial, quiet.
+    Quiet and contended alternate within each repeat, so a change in the machine's load hits both alike."""
+    base = {key: value for key, value in env.items() if key not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    cores = os.cpu_count() or 1
+    rows: dict[str, dict] = {}
+    for mode, (options, extra) in THREAD_MODES.items():
+        quiet, busy = [], []
+        for _ in range(repeats):
+            quiet.append(pytest_run([*select, mapping, "-q", "-n", "0", *options], {**base, **extra})[0])
+            burners = burning(cores)
+            try:
+                busy.append(pytest_run([*select, mapping, "-q", "-n", "0", *options], {**base, **extra})[0])
+            finally:
+                stop(burners)
+        q, b = sorted(quiet)[len(quiet) // 2], sorted(busy)[len(busy) // 2]
+        rows[mode] = {"quiet_s": round(q, 2), "contended_s": round(b, 2), "ratio": round(b / q, 2),
+                      "burners": cores, "repeats": repeats, "select": " ".join(select),
+                      "load_average": os.getloadavg()}
+    serial, parallel = [], []
+    for _ in range(repeats):
+        serial.append(pytest_run([*select, mapping, "-q", "-n", "0"], base)[0])
+        parallel.append(pytest_run([*select, mapping, "-q", "-n", "2"], base)[0])
+    s, p = sorted(serial)[len(serial) // 2], sorted(parallel)[len(parallel) // 2]
+    rows["-n 2 vs serial"] = {"serial_s": round(s, 2), "n2_s": round(p, 2), "ratio": round(p / s, 2),
+                              "repeats": repeats}
+    return rows
+
+
 def loads_in(output: str) -> tuple[int, int]:
     """(model loads, distinct models) from the terminal summary's ``loaded <model@revision> ...`` lines."""
     loaded = re.findall(r"^loaded (\S+)", output, flags=re.MULTILINE)
@@ -169,6 +228,12 @@ def main() -> int:
     parser.add_argument("--map", type=Path, default=ROOT / "models" / "pack.toml")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.json")
     parser.add_argument("--quick", action="store_true", help="MiniLM on 9 and 256 sentences only; no GGUF cold load")
+    parser.add_argument("--contention", action="store_true",
+                        help="also the pack run quiet vs next to one CPU burner per core, per thread mode (slow)")
+    parser.add_argument("--contention-only", action="store_true", help="only the contention measurement")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per contention cell (median; default 1)")
+    parser.add_argument("--select", default="suites", metavar="ARGS",
+                        help="what the contention runs run (pytest arguments; default: suites, the whole pack)")
     args = parser.parse_args()
     if not args.map.exists():
         print(f"benchmark: no model map at {args.map}: run `pipeprobe pack install` first", file=sys.stderr)
@@ -177,6 +242,10 @@ def main() -> int:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     results: dict[str, dict] = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(),
                                             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset")}}
+
+    if args.contention_only:
+        results["contention"] = contention(mapping, env, args.repeats, shlex.split(args.select))
+        return _write(results, args.out)
 
     session_s, output = pytest_run(["suites", mapping, "-q", "-n", "0"], env)
     per_probe_s, per_probe = child(PER_PROBE, [str(args.map.resolve()), str(ROOT)], env)
@@ -213,10 +282,16 @@ def main() -> int:
                                         "warm_peak_rss_mib": warm["peak_rss_mib"],
                                         "ratio": round(cold["load_s"] / warm["load_s"], 2)}
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.contention:
+        results["contention"] = contention(mapping, env, args.repeats, shlex.split(args.select))
+    return _write(results, args.out)
+
+
+def _write(results: dict, out: Path) -> int:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(report(results))
-    print(f"written to {args.out}")
+    print(f"written to {out}")
     return 0
 
 
@@ -224,6 +299,15 @@ def report(results: dict) -> str:
     machine = results["machine"]
     lines = [f"machine: {machine['cpus']} CPUs, load average {', '.join(f'{x:.1f}' for x in machine['load_average'])} "
              f"at start, OMP_NUM_THREADS={machine['OMP_NUM_THREADS']}"]
+    for mode, row in results.get("contention", {}).items():
+        if mode == "-n 2 vs serial":
+            lines.append(f"pack run -n 2 vs serial (quiet): {row['ratio']:.2f}x the time ({row['n2_s']:.1f} s vs "
+                         f"{row['serial_s']:.1f} s)")
+        else:
+            lines.append(f"pack run contended vs quiet, threads {mode}: {row['ratio']:.2f}x "
+                         f"({row['contended_s']:.1f} s with {row['burners']} burners vs {row['quiet_s']:.1f} s)")
+    if "pipeprobe vs per-probe" not in results:
+        return "\n".join(lines)
     row = results["pipeprobe vs per-probe"]
     lines.append(f"pipeprobe vs per-probe way ({row['probes']} pack probes): {row['ratio']:.2f}x faster "
                  f"({row['pipeprobe_s']:.1f} s vs {row['per_probe_s']:.1f} s)")

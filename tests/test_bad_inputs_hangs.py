@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeprobe.probes import limits
-from pipeprobe.probes.expect import ExpectMisfit, judge
+from pipeprobe.language import limits
+from pipeprobe.language.expect import ExpectMisfit, judge
 from tests.bad_inputs import HEADER, make_project
 
 WITHIN_S = 5.0
@@ -89,7 +89,7 @@ def test_a_named_pipe_as_a_probe_file_is_refused_not_read(tmp_path):
 
 
 def test_a_probe_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
-    from pipeprobe.probes.schema import SchemaError, read_text
+    from pipeprobe.language.schema import SchemaError, read_text
 
     monkeypatch.setattr(limits, "MAX_FILE_BYTES", 10)
     (tmp_path / "big.yaml").write_text("x" * 11)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests import twins
@@ -12,13 +10,10 @@ from tests import twins
 # 6. Media -----------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def media_dir(tmp_path):
-    from pipeprobe.tasks import media
 
     folder = tmp_path / "media"
     folder.mkdir()
-    media.set_media_dir(folder)
     yield folder
-    media.set_media_dir(Path("fixtures/media"))
 
 
 IMAGE_CASES = {"truncated-jpeg": "jpeg", "text-as-jpeg": b"hello, not an image", "empty-jpeg": b""}
@@ -35,7 +30,7 @@ def test_an_unreadable_image_is_one_line_naming_the_file(media_dir, case):
     else:
         path.write_bytes(IMAGE_CASES[case])
     with pytest.raises(media.MediaUnreadable) as caught:
-        media.read_image({"file": "cat.jpg"})
+        media.read_image(media.located({"file": "cat.jpg"}, media_dir))
     assert str(caught.value).startswith(f"media file {path} is not a readable image: ")
     assert "\n" not in str(caught.value)
 
@@ -54,7 +49,7 @@ def test_an_unreadable_recording_is_one_line_naming_the_file(media_dir, case):
     else:
         path.write_bytes(AUDIO_CASES[case])
     with pytest.raises(media.MediaUnreadable) as caught:
-        media.read_audio({"file": "talk.flac"}, 16000)
+        media.read_audio(media.located({"file": "talk.flac"}, media_dir), 16000)
     assert str(caught.value).startswith(f"media file {path} is not a readable recording: ")
     assert "\n" not in str(caught.value)
 
@@ -64,7 +59,7 @@ def test_a_recording_at_any_rate_is_resampled_to_the_models(media_dir, rate):
     from pipeprobe.tasks import media
 
     twins.write_synthetic_flac(media_dir / "talk.flac", seconds=1.0, rate=rate)
-    audio = media.read_audio({"file": "talk.flac"}, 16000)
+    audio = media.read_audio(media.located({"file": "talk.flac"}, media_dir), 16000)
     assert audio["sampling_rate"] == 16000
     assert abs(len(audio["raw"]) - 16000) <= 2
     assert str(audio["raw"].dtype) == "float32"

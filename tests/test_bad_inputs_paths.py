@@ -75,17 +75,15 @@ def test_a_gguf_file_outside_its_folder_is_refused(mapped, sst2_twin, name):
     {"file": "../../../../x.jpg"}, {"file": "/etc/hostname"}, {"file": 3}, {"url": "http://x"}, {"file": ""},
 ])
 def test_a_media_input_outside_the_media_folder_or_without_a_file_name_is_one_line(tmp_path, monkeypatch, spec):
-    monkeypatch.setattr(media, "_MEDIA_DIR", tmp_path / "media")
     (tmp_path / "media").mkdir()
     with pytest.raises(media.MediaUnreadable) as caught:
-        media.media_path(spec)
+        media.media_path(media.located(spec, tmp_path / "media"))
     assert "\n" not in str(caught.value)
 
 
 def test_a_media_link_out_of_the_media_folder_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(media, "_MEDIA_DIR", tmp_path / "media")
     (tmp_path / "media").mkdir()
     (tmp_path / "secret.jpg").write_bytes(b"x")
     (tmp_path / "media/cat.jpg").symlink_to(tmp_path / "secret.jpg")
     with pytest.raises(media.MediaUnreadable, match="inside the media folder"):
-        media.media_path({"file": "cat.jpg"})
+        media.media_path(media.located({"file": "cat.jpg"}, tmp_path / "media"))

@@ -122,7 +122,7 @@ def test_a_rate_compares_within_its_binomial_tolerance_and_ignores_the_samples()
 def test_the_sampling_judgement_agrees_with_the_notes_on_their_two_recorded_texts():
     import yaml
 
-    from pipeprobe.probes.expect import judge
+    from pipeprobe.language.expect import judge
 
     fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     probe = yaml.safe_load((fixtures / "smollm2_sampling.yaml").read_text(encoding="utf-8"))["probes"][0]

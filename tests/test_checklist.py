@@ -135,3 +135,21 @@ def test_the_recomputation_from_case_data_agrees_with_the_result():
     scores = [0.5 + ((i * 37) % 50 - 25) / 100 for i in range(90)]
     result = checklist.result(test, [_out(value) for value in scores])
     assert rates(result) == (result["cases"], result["failed"], result["fail_rate"])
+
+
+def test_the_capability_table_sorts_by_capability_and_type_and_caps_examples():
+    from pipeprobe.report.capabilities import document_section, html_table, text_lines
+
+    rows = []
+    for name, kind, capability, scores in (("b", "DIR", "NER", [0.9, 0.2]), ("a", "MFT", "NER", [0.2] * 5)):
+        entry = {"cases": ["x", "y", "z", "w", "v"], "label": "positive"} if kind == "MFT" else {
+            "cases": [{"text": "x", "variants": ["y"]}], "direction": "not_down"}
+        test = _test(name=name, type=kind, capability=capability, max_fail_rate=0.1, **entry)
+        rows.append(checklist.summary_row(checklist.result(test, [_out(value) for value in scores]), []))
+    lines = text_lines(rows)
+    assert lines[0].split() == ["capability", "type", "test", "cases", "failed", "rate", "gate", "n/a", "flipped"]
+    assert lines[1].split()[:7] == ["NER", "MFT", "a", "5", "5", "1.000", "<="]
+    assert sum(line.startswith("    e.g.") for line in lines) == 3  # two of a's five, one of b's
+    section = document_section([{"suite": "s", "case_test": row} for row in rows] + [{"suite": "s"}])
+    assert section["by_capability"] == {"NER": {"tests": 2, "cases": 6, "failed": 6, "fail_rate": 1.0}}
+    assert "&#x27;x&#x27; -&gt; negative" in html_table(rows)

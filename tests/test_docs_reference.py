@@ -32,8 +32,8 @@ def reference():
 def test_every_pytest_option_and_setting_is_in_the_reference(reference) -> None:
     from _pytest.config.argparsing import Parser
 
+    from pipeprobe.language.schema import Settings
     from pipeprobe.plugin.options import add_options
-    from pipeprobe.probes.schema import Settings
 
     parser = Parser(_ispytest=True)
     add_options(parser)
@@ -44,7 +44,7 @@ def test_every_pytest_option_and_setting_is_in_the_reference(reference) -> None:
 
 
 def test_every_operator_is_documented(reference) -> None:
-    from pipeprobe.probes.expect import OPERATORS
+    from pipeprobe.language.expect import OPERATORS
 
     page = reference.operators_page()
     assert all(f"| `{name}` |" in page for name in OPERATORS)
@@ -61,7 +61,7 @@ def test_every_command_has_its_own_help_in_the_reference(reference) -> None:
 
 
 def test_the_schema_page_holds_the_probe_file_schema(reference) -> None:
-    from pipeprobe.probes.schema import schema_json
+    from pipeprobe.language.schema import schema_json
 
     assert schema_json() in reference.schema_page()
     assert set(reference.PAGES) == set(GENERATED_PAGES)  # the pages the link check treats as built

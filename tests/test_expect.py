@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeprobe.probes import expect
-from pipeprobe.probes.expect import ExpectMisfit
+from pipeprobe.language import expect
+from pipeprobe.language.expect import ExpectMisfit
 
 OUTPUT = {
     "scores": [0.6712, 0.1043],
@@ -107,8 +107,8 @@ def test_named_checks_take_their_keys():
 
 
 def test_a_tier_bound_is_the_runs_tolerance_tier():
+    from pipeprobe.language.expect import bind_tier, judge, validate
     from pipeprobe.probes.catalogue import bind_tiers
-    from pipeprobe.probes.expect import bind_tier, judge, validate
 
     expect = {"with_mask_max_diff": {"below": "tier"}, "score": {"approx": 0.5, "abs": "tier"}}
     assert validate(expect) == []

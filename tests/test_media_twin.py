@@ -62,13 +62,9 @@ def test_notes_baselines_hold_the_recorded_rankings_and_transcription():
 
 
 def test_media_path_names_the_missing_file_and_where_it_comes_from(tmp_path):
-    media.set_media_dir(tmp_path)
-    try:
-        with pytest.raises(media.MediaUnavailable, match="did not include it .a pool.; put such a file at"):
-            media.media_path({"file": "pool.jpg", "description": "a pool"})
-        with pytest.raises(media.MediaUnavailable, match=f"download {MLK_URL} to"):
-            media.media_path({"file": "mlk.flac", "url": MLK_URL})
-        (tmp_path / "pool.jpg").write_bytes(b"")
-        assert media.media_path({"file": "pool.jpg"}) == tmp_path / "pool.jpg"
-    finally:
-        media.set_media_dir(Path("fixtures/media"))
+    with pytest.raises(media.MediaUnavailable, match="did not include it .a pool.; put such a file at"):
+        media.media_path(media.located({"file": "pool.jpg", "description": "a pool"}, tmp_path))
+    with pytest.raises(media.MediaUnavailable, match=f"download {MLK_URL} to"):
+        media.media_path(media.located({"file": "mlk.flac", "url": MLK_URL}, tmp_path))
+    (tmp_path / "pool.jpg").write_bytes(b"")
+    assert media.media_path(media.located({"file": "pool.jpg"}, tmp_path)) == tmp_path / "pool.jpg"

@@ -103,7 +103,7 @@ def test_collecting_this_repository_imports_no_torch():
 
 
 ECHO_ADAPTER = '''
-from pipeprobe.probes.expect import judge as judge_expect
+from pipeprobe.language.expect import judge as judge_expect
 
 
 class Echo:

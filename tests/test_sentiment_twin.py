@@ -91,8 +91,10 @@ def test_without_the_model_each_probe_skips_naming_it_or_errors_when_required(pr
     empty = twins.write_model_map(tmp_path / "empty.toml", {})
     skipped = run_inprocess(project, "-m", "sentiment", f"--model-map={empty}", "-rs")
     skipped.assert_outcomes(skipped=2 * PROBES)
-    skipped.stdout.fnmatch_lines([
-        "*model distilbert/distilbert-base-uncased-finetuned-sst-2-english@714eb0f unavailable: not in the model map*",
+    skipped.stdout.fnmatch_lines([  # one short line per skip; the full reason once, in the models section
+        "*model distilbert/distilbert-base-uncased-finetuned-sst-2-english@714eb0f unavailable (why: *",
+        "*pipeprobe models*",
+        "*its 25 probes skipped: not in the model map*",
     ])
     required = run_inprocess(project, "-m", "sentiment", f"--model-map={empty}", "--require-models")
     required.assert_outcomes(errors=2 * PROBES)

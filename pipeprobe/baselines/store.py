@@ -67,7 +67,7 @@ def read(path: Path) -> dict[str, Any] | None:
 
 def _validated(data: Any) -> dict[str, Any]:
     """``parse`` for a value already read as strict JSON."""
-    from pipeprobe.probes.schema import Baseline, SchemaError, validate
+    from pipeprobe.language.schema import Baseline, SchemaError, validate
 
     if not isinstance(data, dict) or "output" not in data:
         raise BaselineError("not a pipeprobe baseline (no 'output' field)")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeprobe.behaviour.perturb import KINDS, PerturbError, Variant, perturb, seed_for
+from pipeprobe.language.limits import MAX_PERTURB_COUNT
 
 DIRECTIONS = ("up", "down")
 
@@ -87,6 +88,16 @@ def parse(entry: dict[str, Any], probe_id: str, original: Any, lang: str) -> Met
     return declared
 
 
+def path_faults(declared: Metamorphic, fields: tuple[str, ...]) -> list[str]:
+    """``invariant``/``direction`` paths whose first key the task's results never have (``fields``, where the
+    adapter declares them): found when the file is read, as ``expect`` paths are, not as a failing run."""
+    if not fields:
+        return []
+    named = [("invariant", path) for path in declared.invariant] + [("direction", p) for p, _ in declared.direction]
+    return [f"{key} path {path}: this task's output has no {path.split('.', 1)[0]!r} (it has: {', '.join(fields)})"
+            for key, path in named if path.split(".", 1)[0] not in fields]
+
+
 def markers(declared: Metamorphic) -> tuple[str, ...]:
     found = []
     if declared.invariant:
@@ -105,7 +116,7 @@ def inputs(declared: Metamorphic, probe_id: str, original: Any, lang: str) -> li
 
 def result(declared: Metamorphic, probe_id: str, original: Any, lang: str, outputs: list[Any]) -> dict[str, Any]:
     """The probe's output: the original's, each variant's with whether it holds, and the fail rate."""
-    from pipeprobe.probes.expect import ExpectMisfit
+    from pipeprobe.language.expect import ExpectMisfit
 
     base, rest = outputs[0], outputs[1:]
     variants = []
@@ -141,7 +152,7 @@ def gate(declared: Metamorphic, output: dict[str, Any]) -> list[str]:
 
 
 def _broken(declared: Metamorphic, base: Any, output: Any) -> list[str]:
-    from pipeprobe.probes.expect import _equal, resolve
+    from pipeprobe.language.expect import _equal, resolve
 
     problems = []
     for path in declared.invariant:
@@ -152,6 +163,9 @@ def _broken(declared: Metamorphic, base: Any, output: Any) -> list[str]:
     for path, way in declared.direction:
         steps = tuple(path.split("."))
         before, after = resolve(base, steps), resolve(output, steps)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (before, after)):
+            problems.append(f"direction {path}: {before!r} -> {after!r} is not a number; a direction compares numbers")
+            continue
         moved = after > before if way == "up" else after < before
         if not moved:
             problems.append(f"{path} {before!r} -> {after!r} (must go {way})")
@@ -171,8 +185,10 @@ def _kinds(value: Any) -> tuple[tuple[tuple[str, int], ...], str | None]:
     if unknown:
         raise MetamorphicError(f"unknown perturbation(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
     for kind, count in value.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise MetamorphicError(f"perturb {kind}: the count must be a whole number >= 1, not {count!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_PERTURB_COUNT:
+            raise MetamorphicError(
+                f"perturb {kind}: the count must be a whole number from 1 to {MAX_PERTURB_COUNT}, not {count!r}"
+            )
     return tuple(value.items()), field
 
 

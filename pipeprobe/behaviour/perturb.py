@@ -13,10 +13,18 @@ that finds nothing to change in a text gives no variant (``perturb`` says so).
 | ``punctuation`` | final punctuation dropped, or ``!`` / ``.`` added |
 | ``whitespace`` | a space doubled, then the text padded with spaces |
 | ``contraction`` | ``I am`` <-> ``I'm`` and the like (pt: ``para`` -> ``pra``, ``você`` -> ``vc``) |
-| ``name`` | a first name from the list swapped for another |
+| ``name`` | a first or last name of the built-in lexicons (hundreds) swapped for another of the same lexicon |
 | ``number`` | a number swapped for another |
 | ``negation`` | the first verb negated (``I love`` -> ``I don't love``; ``eu amo`` -> ``eu não amo``) |
 | ``append`` | a neutral sentence appended |
+| ``location`` | a city or country of the lexicons swapped for another |
+| ``url`` / ``handle`` | a URL / an @handle in the text swapped for another |
+| ``add_url`` / ``add_handle`` | a URL / an @handle appended (CheckList's irrelevant additions) |
+| ``intensifier`` / ``reducer`` | ``very`` / ``somewhat`` (pt: ``muito`` / ``meio``) put before a lexicon adjective |
+| ``add_positive`` / ``add_negative`` | a positive / negative phrase appended |
+| ``protected`` | a religion, nationality or sexual orientation swapped for another of the same lexicon |
+
+The lexicon kinds read ``pipeprobe.behaviour.lexicons`` (package data, English and Portuguese).
 """
 
 from __future__ import annotations
@@ -27,7 +35,11 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-KINDS = ("typo", "casing", "punctuation", "whitespace", "contraction", "name", "number", "negation", "append")
+KINDS = (
+    "typo", "casing", "punctuation", "whitespace", "contraction", "name", "number", "negation", "append",
+    "location", "url", "handle", "add_url", "add_handle", "intensifier", "reducer", "add_positive", "add_negative",
+    "protected",
+)
 
 
 class PerturbError(ValueError):
@@ -120,19 +132,128 @@ def _contraction(text: str, rng: random.Random, attempt: int, lang: str) -> str 
     return _replace_word(text, old, new)
 
 
-_NAMES = {
-    "en": ("John", "Mary", "James", "Linda", "Michael", "Sarah", "David", "Emma"),
-    "pt": ("João", "Maria", "José", "Ana", "Pedro", "Juliana", "Carlos", "Fernanda"),
-}
-
-
 def _name(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
-    names = _NAMES.get(lang, _NAMES["en"])
-    present = [name for name in (*_NAMES["en"], *_NAMES["pt"]) if _has_word(text, name)]
-    if not present:
+    return _swap_lexicon_word(text, rng, lang, ("first_name", "last_name"))
+
+
+def _location(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    return _swap_lexicon_word(text, rng, lang, ("city", "country"))
+
+
+def _protected(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    return _swap_lexicon_word(text, rng, lang, ("religion", "nationality", "sexual_orientation"))
+
+
+def _lexicon(name: str, lang: str) -> tuple[str, ...]:
+    from pipeprobe.behaviour.lexicons import LANGS, words
+
+    return words(name, lang if lang in LANGS else "en")
+
+
+def _swap_lexicon_word(text: str, rng: random.Random, lang: str, names: tuple[str, ...]) -> str | None:
+    """One word of the text found in one of the lexicons ``names`` (this language's, then the other's),
+    swapped for another word of the same lexicon in ``lang``. The longest match wins ("New York" before
+    "York"), and a name inside a place ("Paulo" in "São Paulo") is not a name."""
+    from pipeprobe.behaviour.lexicons import LANGS
+
+    sources = tuple(dict.fromkeys((lang if lang in LANGS else "en", *LANGS)))
+    searched = text
+    if "city" not in names:  # blank out the places first
+        named = {word for name in names for source in sources for word in _lexicon(name, source)}
+        places = {w for n in ("city", "country") for s in sources for w in _lexicon(n, s)} - named  # Austin: a name
+        for place in sorted(places, key=len, reverse=True):
+            searched = _pattern(place, False).sub(lambda match: " " * len(match.group()), searched)
+    found: list[tuple[str, re.Match[str]]] = []
+    for name in names:
+        for source in sources:
+            for word in _lexicon(name, source):
+                found += [(name, match) for match in _pattern(word, False).finditer(searched)]
+    if not found:
         return None
-    old = rng.choice(present)
-    return _replace_word(text, old, rng.choice([name for name in names if name != old]))
+    longest = max(len(match.group()) for _, match in found)
+    name, match = rng.choice([(name, match) for name, match in found if len(match.group()) == longest])
+    new = rng.choice([word for word in _lexicon(name, lang) if word != match.group()])
+    before = text[: match.start()]
+    if lang == "en" and (article := re.search(r"(?<!\w)(an?) $", before, re.IGNORECASE)):  # "a Brazilian", "an Iraqi"
+        wanted = "an" if new[:1].lower() in "aeiou" else "a"
+        wanted = wanted.capitalize() if article.group(1)[0].isupper() else wanted
+        before = before[: article.start(1)] + wanted + " "
+    return before + new + text[match.end():]
+
+
+_URL = re.compile(r"\b(?:https?://|www\.)\S+")
+_HANDLE = re.compile(r"(?<![\w@])@\w+")
+
+
+def _random_url(rng: random.Random) -> str:
+    host = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 9)))
+    path = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(6))
+    return f"https://{host}.com/{path}"
+
+
+def _random_handle(rng: random.Random) -> str:
+    return "@" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789_") for _ in range(rng.randint(5, 10)))
+
+
+def _url(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    matches = list(_URL.finditer(text))
+    if not matches:
+        return None
+    match = rng.choice(matches)
+    return text[: match.start()] + _random_url(rng) + text[match.end():]
+
+
+def _handle(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    matches = list(_HANDLE.finditer(text))
+    if not matches:
+        return None
+    match = rng.choice(matches)
+    return text[: match.start()] + _random_handle(rng) + text[match.end():]
+
+
+def _add_url(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    return f"{text.rstrip()} {_random_url(rng)}"
+
+
+def _add_handle(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    return f"{_random_handle(rng)} {text.lstrip()}" if attempt % 2 == 0 else f"{text.rstrip()} {_random_handle(rng)}"
+
+
+def _modifier(text: str, rng: random.Random, lang: str, lexicon: str) -> str | None:
+    """A word of ``lexicon`` (intensifier, reducer) put before an adjective of the lexicons, unless one is there."""
+    modifiers = {word.lower() for name in ("intensifier", "reducer") for word in _lexicon(name, lang)}
+    spots = []
+    for name in ("pos_adj", "neg_adj"):
+        for adjective in _lexicon(name, lang):
+            for match in _pattern(adjective, True).finditer(text):
+                before = text[: match.start()].rstrip().lower()
+                if not any(before.endswith(modifier) for modifier in modifiers):
+                    spots.append(match.start())
+    if not spots:
+        return None
+    at = rng.choice(sorted(set(spots)))
+    return f"{text[:at]}{rng.choice(_lexicon(lexicon, lang))} {text[at:]}"
+
+
+def _intensifier(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    return _modifier(text, rng, lang, "intensifier")
+
+
+def _reducer(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    return _modifier(text, rng, lang, "reducer")
+
+
+def _add_phrase(text: str, rng: random.Random, lang: str, lexicon: str) -> str | None:
+    joiner = " " if text.rstrip().endswith((".", "!", "?")) else ". "
+    return text.rstrip() + joiner + rng.choice(_lexicon(lexicon, lang))
+
+
+def _add_positive(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    return _add_phrase(text, rng, lang, "pos_phrase")
+
+
+def _add_negative(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
+    return _add_phrase(text, rng, lang, "neg_phrase")
 
 
 def _number(text: str, rng: random.Random, attempt: int, lang: str) -> str | None:
@@ -191,6 +312,9 @@ def _append(text: str, rng: random.Random, attempt: int, lang: str) -> str | Non
 _MAKERS: dict[str, Callable[[str, random.Random, int, str], str | None]] = {
     "typo": _typo, "casing": _casing, "punctuation": _punctuation, "whitespace": _whitespace,
     "contraction": _contraction, "name": _name, "number": _number, "negation": _negation, "append": _append,
+    "location": _location, "url": _url, "handle": _handle, "add_url": _add_url, "add_handle": _add_handle,
+    "intensifier": _intensifier, "reducer": _reducer, "add_positive": _add_positive, "add_negative": _add_negative,
+    "protected": _protected,
 }
 
 

@@ -9,6 +9,14 @@ from pipeprobe.behaviour import stochastic
 
 def summary(output: Any) -> str | None:
     """A metamorphic probe's fail rate and failing variants, a stochastic one's pass rate (None: neither)."""
+    from pipeprobe.behaviour import checklist
+
+    if checklist.is_result(output):
+        return (
+            f"{output['capability']} {output['type']}: fail rate {output['fail_rate']:.3f} "
+            f"({output['failed']}/{output['cases']} cases, gate <= {output['max_fail_rate']:g}"
+            + (f", {output['not_applicable']} not applicable" if output["not_applicable"] else "") + ")"
+        )
     if stochastic.is_rate(output):
         return (
             f"pass rate {output['pass_rate']:.2f} ({output['passes']}/{output['repeats']}, "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeprobe.behaviour.perturb import seed_for
+from pipeprobe.language.limits import MAX_REPEATS
 
 RATE_KEYS = ("repeats", "pass_rate")
 Z = 3.0  # standard errors a re-run's rate may move before it counts as drift
@@ -38,8 +39,8 @@ def parse(entry: dict[str, Any]) -> Stochastic | None:
     if "repeats" not in entry and "min_pass_rate" not in entry:
         return None
     repeats, rate = entry.get("repeats"), entry.get("min_pass_rate", 1.0)
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 2 <= repeats <= 1000:
-        raise StochasticError(f"repeats must be a whole number from 2 to 1000, not {repeats!r}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 2 <= repeats <= MAX_REPEATS:
+        raise StochasticError(f"repeats must be a whole number from 2 to {MAX_REPEATS}, not {repeats!r}")
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
         raise StochasticError(f"min_pass_rate must be a number from 0 to 1, not {rate!r}")
     return Stochastic(repeats=repeats, min_pass_rate=float(rate))

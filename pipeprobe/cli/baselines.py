@@ -14,11 +14,10 @@ calibration flagged it. Reads JSON only: no model, no torch.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from pipeprobe.baselines import targets
+from pipeprobe.baselines import store, targets
 
 
 def grid(root: Path, suite: str | None = None) -> tuple[list[str], list[tuple[str, dict[str, str]]], list[str]]:
@@ -26,17 +25,10 @@ def grid(root: Path, suite: str | None = None) -> tuple[list[str], list[tuple[st
     rows: list[tuple[str, dict[str, str]]] = []
     columns: set[str] = set()
     problems: list[str] = []
-    for path in sorted(root.glob("*/*/*.json")):
-        if suite and path.parts[-3] != suite:
-            continue
+    for path, data in store.each(root, suite):
         name = f"{path.parts[-3]}/{path.stem} ({path.parts[-2]})"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            problems.append(f"{path}: not readable as a baseline ({error})")
-            continue
-        if not isinstance(data, dict) or "output" not in data:
-            problems.append(f"{path}: not a pipeprobe baseline (no 'output' field)")
+        if isinstance(data, store.BaselineError):
+            problems.append(f"{path}: not a usable baseline ({data})")
             continue
         cells = {targets.reference_key(data): "ref"}
         cells.update({key: "yes" for key in targets.entries(data)})

@@ -96,13 +96,9 @@ def run_group(runner: Any, group: list[Any], batched: bool) -> list[Any]:
     adapter = adapter_for(first.task)
     loaded = runner.cache.get(runner.spec_for(first), runner.target, first.task)
     inputs = [probe.input for probe in group]
-    batches = bool(getattr(adapter, "batches", False))
-    if first.batch:  # the notes ran these together: their outputs depend on it
-        return list(adapter.run(loaded, inputs, first.params, batch_size=len(group)) if batched and batches
-                    else adapter.run(loaded, inputs, first.params))
-    if batched and batches and len(group) > 1:
-        return list(adapter.run(loaded, inputs, first.params, batch_size=len(group)))
-    return [adapter.run(loaded, [value], first.params)[0] for value in inputs]
+    if first.batch or (batched and len(group) > 1):  # a notes' batch keeps its grouping: its outputs depend on it
+        return adapter.outputs(loaded, inputs, first.params, batch_size=len(group) if batched else 1)
+    return [adapter.outputs(loaded, [value], first.params)[0] for value in inputs]
 
 
 def measure(runner: Any, probes: list[Any], repeats: int) -> tuple[dict[tuple[str, str], dict], list[str]]:
@@ -136,7 +132,8 @@ def measure(runner: Any, probes: list[Any], repeats: int) -> tuple[dict[tuple[st
 
 def analyse(suite: str, probe_id: str, runs: dict[tuple, Any], tolerance: Any) -> Noise:
     """The spread of one probe's runs, by source, and whether its tolerance and margin stand above it."""
-    from pipeprobe.baselines.compare import Tolerance, differences, largest_delta
+    from pipeprobe.baselines.compare import differences, largest_delta
+    from pipeprobe.tolerance import Tolerance
 
     found = Noise(suite, probe_id, runs=len(runs), tolerance=tolerance)
     keys = sorted(runs, key=lambda key: (key[1] != max(k[1] for k in runs), key[0] != "batched", key[2]))
@@ -187,7 +184,7 @@ def top_margin(output: Any) -> float | None:
 # Recording ------------------------------------------------------------------------------------------------------------
 def calibration_entry(noise: Noise, repeats: int, provenance: dict[str, Any], tighten: bool,
                       widen_why: str | None) -> dict[str, Any]:
-    from pipeprobe.baselines.compare import LOOSEST
+    from pipeprobe.tolerance import LOOSEST
 
     entry: dict[str, Any] = {
         "noise": noise.noise, "by_source": noise.by_source, "runs": noise.runs, "repeats": repeats,
@@ -206,22 +203,21 @@ def calibration_entry(noise: Noise, repeats: int, provenance: dict[str, Any], ti
 
 
 def record(path: Path, key: str, entry: dict[str, Any]) -> bool:
-    """Add ``calibration.<key>`` to the baseline file (atomic write, the rest of the file kept). False if none."""
-    from pipeprobe.baselines import targets
-    from pipeprobe.baselines.extension import write_atomically
+    """Add ``calibration.<key>`` to the baseline file (through the store: locked, atomic, the rest of the
+    file kept). False if there is no usable baseline."""
+    from pipeprobe.baselines import store, targets
+
+    def add(data: dict[str, Any] | None) -> dict[str, Any] | None:
+        if data is None:
+            return None
+        calibration = dict(data.get(targets.CALIBRATION_FIELD) or {})
+        calibration[key] = entry
+        return {**data, targets.CALIBRATION_FIELD: dict(sorted(calibration.items()))}
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return store.update(path, add)
+    except store.BaselineError:
         return False
-    if not isinstance(data, dict) or "output" not in data:
-        return False
-    calibration = data.get(targets.CALIBRATION_FIELD)
-    calibration = dict(calibration) if isinstance(calibration, dict) else {}
-    calibration[key] = entry
-    data[targets.CALIBRATION_FIELD] = dict(sorted(calibration.items()))
-    write_atomically(path, targets.serialize(data), path.stat().st_mode & 0o777)
-    return True
 
 
 # The command ----------------------------------------------------------------------------------------------------------
@@ -251,20 +247,22 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from pipeprobe.baselines import targets
-    from pipeprobe.baselines.compare import tier_for
-    from pipeprobe.baselines.extension import baseline_location, tolerance_between
+    from pipeprobe.baselines import store, targets
+    from pipeprobe.baselines.compare import tolerance_between
     from pipeprobe.config import ConfigError, find_project
-    from pipeprobe.execution.devices import DeviceError, resolve_target
+    from pipeprobe.devices import DeviceError, resolve_target
     from pipeprobe.execution.runner import ProbeRunner
     from pipeprobe.models import ModelMap, ModelMapError, load_registry, model_map_path
     from pipeprobe.models.lock import LockFileError
     from pipeprobe.probes.catalogue import CatalogueError, load_catalogue
+    from pipeprobe.tolerance import tier_for
 
     if args.repeats < 2:
         raise CalibrationError(f"--repeats {args.repeats}: give at least 2 (noise needs more than one run)")
     if args.widen_why is not None and not args.widen_why.strip():
         raise CalibrationError("--widen-why needs a reason")
+    if args.tighten and args.widen_why is not None:
+        raise CalibrationError("--tighten and --widen-why pull opposite ways: give one of them")
     try:
         project = find_project()
         target = resolve_target(args.device, args.dtype)
@@ -287,7 +285,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         if not runs:
             continue
         spec = runner.spec_for(probe)
-        location = baseline_location(project.snapshots, probe.suite, spec.slug, probe.id)
+        location = store.location(project.snapshots, probe.suite, spec.slug, probe.id)
         baseline = _read(location)
         tolerance = tier
         if baseline is not None:
@@ -316,11 +314,12 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
+    from pipeprobe.baselines import store
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return store.read(path)
+    except store.BaselineError:
         return None
-    return data if isinstance(data, dict) and "output" in data else None
 
 
 def table(results: list[Noise]) -> str:

@@ -1,7 +1,7 @@
 """``pipeprobe check``: validate every file of the project without loading a model.
 
 Probe files, models.yaml, the model map and baselines go through the declared schema
-(``pipeprobe.probes.schema``); each probe's task, model and ``expect`` are checked, and every probe
+(``pipeprobe.language.schema``); each probe's task, model and ``expect`` are checked, and every probe
 file must be run by a suite module (and every suite module must have a probe file). One line
 per fault naming file, probe and field; exit 1 on any fault, 0 when there is none.
 """
@@ -9,7 +9,6 @@ per fault naming file, probe and field; exit 1 on any fault, 0 when there is non
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -90,13 +89,13 @@ def check_project(project: ProjectConfig, model_map: Path | None = None) -> tupl
             faults.append(f"{paths[0]}: SUITE {suite!r}: no probe file in {project.fixtures} defines it")
 
     if model_map is not None:
-        _check_model_map(model_map, faults)
+        _check_model_map(model_map, faults, pinned or {})
     counts["baselines"] = _check_baselines(project.snapshots, faults)
     return faults, counts
 
 
 def _check_models(path: Path, faults: list[str]) -> dict[str, Any]:
-    from pipeprobe.probes.schema import ModelsFile, SchemaError, read_yaml, validate
+    from pipeprobe.language.schema import ModelsFile, SchemaError, read_yaml, validate
     from pipeprobe.tasks import TaskError, loads_gguf
 
     if not path.is_file():
@@ -126,8 +125,10 @@ def models_file_faults(path: Path) -> list[str]:
     return faults
 
 
-def _check_model_map(path: Path, faults: list[str]) -> None:
-    from pipeprobe.probes.schema import MapEntryTable, SchemaError, read_toml, validate
+def _check_model_map(path: Path, faults: list[str], pinned: dict[str, Any] | None = None) -> None:
+    """The map's syntax, then each mapped folder's files (pipeprobe.models.folder_check: no weight loads)."""
+    from pipeprobe.language.schema import MapEntryTable, SchemaError, read_toml, validate
+    from pipeprobe.models.folder_check import folder_faults
 
     try:
         document = read_toml(path, "model map")
@@ -139,9 +140,11 @@ def _check_model_map(path: Path, faults: list[str]) -> None:
         faults.append(f"{path}: models: expected a [models] table of hub id = folder")
         return
     for model_id, entry in models.items():
+        options: dict[str, Any] = {}
         if isinstance(entry, dict):
             try:
-                entry = validate(MapEntryTable, entry, path, "a model-map entry").path
+                table = validate(MapEntryTable, entry, path, "a model-map entry")
+                entry, options = table.path, {"gguf_file": table.gguf_file, "tokenizer_only": table.tokenizer_only}
             except SchemaError as error:
                 faults.extend(line.replace(f"{path}:", f"{path}: model {model_id!r}:", 1) for line in error.lines)
                 continue
@@ -152,25 +155,20 @@ def _check_model_map(path: Path, faults: list[str]) -> None:
         folder = folder if folder.is_absolute() else path.parent / folder
         if not folder.is_dir():
             faults.append(f"{path}: model {model_id!r}: path: {folder} is not a folder")
+            continue
+        spec = (pinned or {}).get(model_id)
+        for fault in folder_faults(folder, task=getattr(spec, "task", None), labels=getattr(spec, "labels", None),
+                                   **options):
+            faults.append(f"{path}: model {model_id!r}: {folder}: {fault}")
 
 
 def _check_baselines(root: Path, faults: list[str]) -> int:
-    from pipeprobe.probes.schema import Baseline, SchemaError, read_text, validate
+    """Every baseline through the store's one reader (strict JSON, schema, the tolerance rule)."""
+    from pipeprobe.baselines import store
 
     count = 0
-    if not root.is_dir():
-        return 0
-    for path in sorted(root.rglob("*.json")):
+    for path, content in store.each(root):
         count += 1
-        try:
-            document = json.loads(read_text(path, "baseline"), parse_constant=_refuse_constant)
-            validate(Baseline, document, path, "a baseline")
-        except SchemaError as error:
-            faults.extend(error.lines)
-        except ValueError as error:
-            faults.append(f"{path}: not valid JSON ({error})")
+        if isinstance(content, store.BaselineError):
+            faults.append(f"{path}: {content}")
     return count
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")

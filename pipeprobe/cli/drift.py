@@ -19,8 +19,13 @@ from pipeprobe.paths import folder_problem
 from pipeprobe.report.document import compare_reports, failing, load_report
 from pipeprobe.report.markdown import markdown_table
 
+USAGE = ("pipeprobe drift [-h] [--out DIR] [--fail-on-drift] drift.json [drift.json]\n"
+         "       pipeprobe drift merge [-h] [--out DIR] [--fail-on-drift] drift.json [drift.json ...]")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.usage = USAGE
+    parser.epilog = "`pipeprobe drift merge --help`: joining the --shard runs' reports into one."
     parser.add_argument("reports", nargs="+", type=Path, metavar="drift.json",
                         help="one drift report to show, or two (before, after) to compare; "
                              "'merge' then every shard's drift.json to join them into one")
@@ -28,6 +33,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write drift.json, drift.html and drift.png of the result into DIR")
     parser.add_argument("--fail-on-drift", action="store_true",
                         help="exit 1 when a probe drifted beyond tolerance or changed label/ranking")
+
+
+def merge_parser() -> argparse.ArgumentParser:
+    """``pipeprobe drift merge``'s own parser (its own usage and --help)."""
+    parser = argparse.ArgumentParser(
+        prog="pipeprobe drift merge",
+        description="join the drift reports of the --shard=I/N runs into one (each probe from the shard that ran it)")
+    parser.add_argument("reports", nargs="+", type=Path, metavar="drift.json", help="every shard's drift.json")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="write the merged drift.json, drift.html and drift.png into DIR")
+    parser.add_argument("--fail-on-drift", action="store_true",
+                        help="exit 1 when a probe drifted beyond tolerance or changed label/ranking")
+    return parser
+
+
+def merge_main(argv: list[str]) -> int:
+    """``pipeprobe drift merge ...``: parsed by its own parser, then run like ``drift``."""
+    args = merge_parser().parse_args(argv)
+    args.reports = [Path("merge"), *args.reports]
+    return main(args)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -52,5 +77,5 @@ def main(args: argparse.Namespace) -> int:
         from pipeprobe.report.render import write_report  # matplotlib only when drawing
 
         paths = write_report(report, args.out)
-        print(f"\nwritten: {paths['json']}, {paths['html']}, {paths['png']}")
+        print(f"\nwritten: {', '.join(str(path) for path in paths.values())}")
     return 1 if args.fail_on_drift and failing(report) else 0

@@ -78,12 +78,10 @@ class Session:
         from pipeprobe.models.lock import LockFileError
         from pipeprobe.probes.catalogue import CatalogueError, load_catalogue
         from pipeprobe.tasks import TaskError, register_user_tasks
-        from pipeprobe.tasks.media import set_media_dir
 
         try:
             project = find_project(root)
             register_user_tasks(project.tasks, project.root)
-            set_media_dir(project.fixtures / "media")
             path = model_map_path(model_map)
             return cls(root=project.root, probes=load_catalogue(project.fixtures),
                        registry=load_registry(project.models_file), model_map=ModelMap.load(path),
@@ -129,8 +127,8 @@ def rerun(session: Session, probe: Any, target: Any, *, alone: bool = False, thr
 def judged(baseline: dict[str, Any], probe: Any, output: Any, target: Any) -> tuple[Any, dict[str, Any] | None]:
     """The run's one verdict (``verdict.judge``) for ``output`` on ``target``, and the values it compared with."""
     from pipeprobe.baselines import targets
-    from pipeprobe.baselines.compare import tier_for
     from pipeprobe.baselines.verdict import judge
+    from pipeprobe.tolerance import tier_for
 
     run = {"input": probe.input, "output": output, "revision": baseline.get("revision"), "provenance": {}}
     return judge(baseline, run, targets.keys_for(target.device, target.dtype), tier_for(target.device, target.dtype))
@@ -229,8 +227,10 @@ def _vary(session: Session, probe: Any, target: Any, baseline: dict[str, Any], r
             ruled_out.append(f"{name} {then} not tried ({error})")
             continue
         if within(baseline, probe, output, target):
-            return found("library", f"cause: {name} {then} → {now}: with {then} the output equals the baseline "
-                                    f"within tier ({tier})")
+            also = _also_changed(getattr(env_runner, "versions", None) or {}, current, name)
+            required = f" (and {also}, which it requires)" if also else ""
+            return found("library", f"cause: {name} {then} → {now}: with {then}{required} the output equals the "
+                                    f"baseline within tier ({tier})")
         ruled_out.append(f"{name} {now} → {then} ruled out")
     tried = ", ".join(verdict.tried) or "nothing to vary"
     extra = f"; {'; '.join(ruled_out)}" if ruled_out else ""
@@ -238,9 +238,16 @@ def _vary(session: Session, probe: Any, target: Any, baseline: dict[str, Any], r
                        "model's files agree with the baseline's")
 
 
+def _also_changed(env_versions: dict[str, str], current: dict[str, str], pinned: str) -> str:
+    """The other libraries the environment imported at another version than here (a pin's requirements:
+    transformers 4.57.6 brings tokenizers 0.22): "tokenizers 0.22.2, huggingface_hub 0.36.2"."""
+    return ", ".join(f"{name} {env_versions[name]}" for name in LIBRARIES
+                     if name != pinned and env_versions.get(name) not in (None, current.get(name)))
+
+
 def _baseline_target(recorded: dict[str, Any], target: Any) -> Any | None:
     """The baseline's target when it differs from the run's and can be had here, else None."""
-    from pipeprobe.execution.devices import DeviceError, resolve_target
+    from pipeprobe.devices import DeviceError, resolve_target
 
     device, dtype = recorded.get("device"), recorded.get("dtype")
     if not device or not dtype or (str(device), str(dtype)) == (target.device, target.dtype):
@@ -251,35 +258,49 @@ def _baseline_target(recorded: dict[str, Any], target: Any) -> Any | None:
         return None
 
 
-def env_runner_for(session: Session, probe: Any, target: Any, log_folder: Path | None = None) -> EnvRunner:
-    """Re-runs ``probe`` in an isolated environment with the given pins (a child python process)."""
-    import subprocess
+class EnvRun:
+    """Re-runs one probe in an isolated environment with the given pins (a child python process).
 
-    from pipeprobe.execution import environments
+    ``versions``: the library versions the last environment imported, so that a verdict names what a
+    pin brought along (its requirements) as well as the pin.
+    """
 
-    def run(pins: dict[str, str]) -> Any:
+    def __init__(self, session: Session, probe: Any, target: Any) -> None:
+        self.session, self.probe, self.target = session, probe, target
+        self.versions: dict[str, str] = {}
+
+    def __call__(self, pins: dict[str, str]) -> Any:
+        import subprocess
+
+        from pipeprobe.execution import environments
+
         python = environments.ensure(pins)
-        request = {"root": str(session.root), "suite": probe.suite, "probe": probe.id,
-                   "model_map": session.model_map_path, "device": target.device, "dtype": target.dtype}
+        request = {"root": str(self.session.root), "suite": self.probe.suite, "probe": self.probe.id,
+                   "model_map": self.session.model_map_path, "device": self.target.device,
+                   "dtype": self.target.dtype}
         done = subprocess.run([str(python), "-m", "pipeprobe.cli.explain", "--child"], input=json.dumps(request),
-                              capture_output=True, text=True, check=False, cwd=session.root)
+                              capture_output=True, text=True, check=False, cwd=self.session.root)
         for line in reversed(done.stdout.splitlines()):
             if line.startswith(CHILD_MARK):
                 answer = json.loads(line[len(CHILD_MARK):])
+                self.versions = answer.get("versions") or {}
                 if "error" in answer:
                     raise RuntimeError(answer["error"])
                 return answer["output"]
         tail = " ".join(done.stderr.strip().splitlines()[-2:])
         raise RuntimeError(f"the environment's run gave no result ({tail})")
 
-    return run
+
+def env_runner_for(session: Session, probe: Any, target: Any, log_folder: Path | None = None) -> EnvRunner:
+    """Re-runs ``probe`` in an isolated environment with the given pins (a child python process)."""
+    return EnvRun(session, probe, target)
 
 
 def child() -> int:
     """In an isolated environment: run one probe (request on stdin), print its output as one marked line."""
     request = json.loads(sys.stdin.read())
     try:
-        from pipeprobe.execution.devices import resolve_target
+        from pipeprobe.devices import resolve_target
 
         session = Session.open(Path(request["root"]), request.get("model_map"))
         probe = session.probe(request["suite"], request["probe"])
@@ -289,13 +310,16 @@ def child() -> int:
         answer: dict[str, Any] = {"output": output}
     except Exception as error:  # noqa: BLE001 - the parent reports it in one line
         answer = {"error": f"{type(error).__name__}: {error}"}
+    from pipeprobe.baselines.provenance import library_versions
+
+    answer["versions"] = library_versions()
     print(CHILD_MARK + json.dumps(answer, ensure_ascii=False, default=str))
     return 0
 
 
 def explain_report(report: dict[str, Any], session: Session, use_envs: bool = True) -> list[Verdict]:
     """A verdict for every drifted or changed probe of ``report``, stored on its entries (``explanation``)."""
-    from pipeprobe.execution.devices import resolve_target
+    from pipeprobe.devices import resolve_target
 
     run = report.get("run") or {}
     target = resolve_target(str(run.get("device") or "cpu"), str(run.get("dtype") or "float32"))
@@ -326,6 +350,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    import os
+
+    if os.environ.get("PIPEPROBE_LIBRARY_LOGS") != "1":  # one verdict line per probe, no "Loading weights" bars
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if args.child:
         return child()
     from pipeprobe.report.document import load_report

@@ -57,7 +57,7 @@ def default_suite(model: str) -> str:
 
 def write_project(directory: Path, model: str, task: str, suite: str | None) -> list[Path]:
     """Write the project; the files written. InitError (nothing written) on bad arguments."""
-    from pipeprobe.probes.schema import MAX_SLUG_CHARS, SLUG_PATTERN, hub_id_problem
+    from pipeprobe.language.schema import MAX_SLUG_CHARS, SLUG_PATTERN, hub_id_problem
 
     if task not in BUILTIN_TASKS:
         raise InitError(f"--task {task!r}: choose one of {', '.join(BUILTIN_TASKS)}")

@@ -20,7 +20,7 @@ SUBCOMMANDS = {
     "baselines": ("pipeprobe.cli.baselines", "which baselines exist: a probe x target grid"),
     "calibrate": ("pipeprobe.cli.calibrate", "run probes K times on this target; record their noise; flag fragile"),
     "check": ("pipeprobe.cli.check", "validate probe files, models.yaml, the model map and baselines (no model loads)"),
-    "schema": ("pipeprobe.probes.schema", "print the JSON Schema of a probe file (for editors)"),
+    "schema": ("pipeprobe.language.schema", "print the JSON Schema of a probe file (for editors)"),
     "init": ("pipeprobe.cli.init", "write a new project: pyproject, an example probe, models.yaml, a suite"),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipeprobe.baselines.provenance import probe_provenance
@@ -15,6 +16,7 @@ from pipeprobe.models import ModelCache, ModelSpec
 from pipeprobe.probes.catalogue import Probe
 from pipeprobe.tasks import ADAPTERS, adapter_for
 from pipeprobe.tasks.common import InputTooLong, ProbeInputError, chunked
+from pipeprobe.tasks.media import located
 
 
 def _load_with(task: str, *arguments: Any) -> Any:
@@ -92,6 +94,8 @@ class ProbeRunner:
         inputs = [member.input for member in members]
 
         def call(batch: list[Any], params: dict[str, Any]) -> list[Any]:
+            if adapter.media:  # a media input's file is looked for beside the probe file, in its media/ folder
+                batch = [located(item, media_folder(probe)) for item in batch]
             return adapter.outputs(loaded, batch, params, batch_size=batch_size)
 
         expanded = any(member.behaviour for member in members)
@@ -141,3 +145,8 @@ def _input_error(probe: Probe, bad: Probe, error: InputTooLong) -> ProbeInputErr
     return ProbeInputError(
         f"probe {probe.suite}/{probe.id} did not run: its batch holds {bad.suite}/{bad.id}, whose {error}"
     )
+
+
+def media_folder(probe: Probe) -> Path:
+    """Where a probe's media files are: ``media/`` beside its probe file."""
+    return (probe.path.parent if probe.path else Path("fixtures")) / "media"

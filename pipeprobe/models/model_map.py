@@ -67,7 +67,7 @@ def _map_entry(path: Path, model_id: str, value: Any) -> MapEntry:
     gguf_file, tokenizer_only = value.get("gguf_file"), value.get("tokenizer_only", False)
     if gguf_file is not None and not isinstance(gguf_file, str):
         raise ModelMapError(f"model map {path}: entry {model_id!r}: 'gguf_file' must be a file name")
-    from pipeprobe.probes.schema import gguf_file_problem  # pydantic loads only where a model map is read
+    from pipeprobe.language.schema import gguf_file_problem  # pydantic loads only where a model map is read
 
     if gguf_file is not None and (problem := gguf_file_problem(gguf_file)):
         raise ModelMapError(f"model map {path}: entry {model_id!r}: gguf_file: {problem}")

@@ -37,15 +37,15 @@ def addoption(group: Any) -> None:
                          f"default ${COUNTRY_ENV} or {DEFAULT_COUNTRY})")
 
 
-def configure(config: pytest.Config, runner: Any) -> None:
-    """Register the meter when ``--carbon`` is given (called from ``plugin.pytest_configure``)."""
+def plugins(config: pytest.Config, runner: Any) -> list[tuple[Any, str]]:
+    """The meter when ``--carbon`` is given, named (``wiring.configure`` registers it)."""
     if not config.getoption("carbon", False):
-        return
+        return []
     country = (config.getoption("carbon_country", None) or os.environ.get(COUNTRY_ENV) or DEFAULT_COUNTRY).upper()
     problem = check_country(country)
     if problem:
         raise pytest.UsageError(problem)
-    config.pluginmanager.register(CarbonPlugin(config, runner, country), "pipeprobe-carbon")
+    return [(CarbonPlugin(config, runner, country), "pipeprobe-carbon")]
 
 
 def check_country(country: str) -> str | None:

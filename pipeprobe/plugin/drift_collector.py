@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
-from pipeprobe.baselines.compare import tier_for
+from pipeprobe.baselines import store
 from pipeprobe.baselines.provenance import run_provenance
 from pipeprobe.baselines.verdict import compare_probe
-from pipeprobe.config import for_pytest
-from pipeprobe.report.document import build_report, failing, read_baseline
+from pipeprobe.plugin.project import for_pytest
+from pipeprobe.report.document import build_report, failing
 from pipeprobe.report.record import ProbeRecord, from_report, outcome_of, test_kind
 from pipeprobe.report.render import write_report
+from pipeprobe.tolerance import tier_for
 
 TERMINAL_LINES = 30
 
@@ -50,7 +51,7 @@ class DriftCollector:
             entry["outcomes"][test_kind(report)] = outcome_of(report)
 
     def build(self) -> dict[str, Any]:
-        run = run_provenance(self.runner.target, model_map_source(self.runner))
+        run = run_provenance(self.runner.target, model_map_source(self.runner), root=self.config.rootpath)
         probes = [{**entry["record"].entry(), "outcomes": entry["outcomes"]} for entry in self.entries.values()]
         probes += self._orphans()
         against = f"baselines in {for_pytest(self.config).snapshots.name}/"
@@ -66,14 +67,14 @@ class DriftCollector:
             for path in sorted(folder.glob("*.json")):
                 if (suite, path.stem) in known:
                     continue
-                baseline = read_baseline(path) or {}
+                baseline = store.read_or_corrupt(path) or {}
                 found.append({
                     "suite": suite, "probe": path.stem,
                     "model": baseline.get("model"), "revision": baseline.get("revision"),
                     "input": baseline.get("input"), "has_output": False, "output": None, "expectation": None,
                     "baseline_file": str(path.relative_to(self.config.rootpath)),
                     "baseline": {key: baseline.get(key) for key in ("output", "revision", "provenance")},
-                    **compare_probe(baseline=baseline, run=None, tolerance=tier_for("cpu", "float32")),
+                    **compare_probe(baseline=baseline, run=None, tolerance=tier_for("cpu", "float32")).as_dict(),
                 })
         return found
 
@@ -94,5 +95,5 @@ class DriftCollector:
             terminalreporter.line(f"{probe['baseline_status']}: {probe['suite']}/{probe['probe']}")
         if len(beyond) > TERMINAL_LINES:
             terminalreporter.line(f"... and {len(beyond) - TERMINAL_LINES} more beyond tolerance")
-        terminalreporter.line(f"drift report: {self.written['html']} ({self.written['json'].name}, "
-                              f"{self.written['png'].name})")
+        others = ", ".join(path.name for kind, path in self.written.items() if kind != "html")  # no png: no matplotlib
+        terminalreporter.line(f"drift report: {self.written['html']} ({others})")

@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 
-from pipeprobe.baselines.compare import tier_for
-from pipeprobe.baselines.provenance import run_provenance
+from pipeprobe.baselines.provenance import describe_differences, run_provenance
+from pipeprobe.baselines.statuses import COLOURS, FAILING, STATUSES, WEAKNESS_PASSING
 from pipeprobe.baselines.targets import describe_view
 from pipeprobe.behaviour.rates import summary as rate_summary
-from pipeprobe.config import for_pytest
+from pipeprobe.plugin.project import for_pytest
 from pipeprobe.report.record import ProbeRecord, Unavailable, from_report, outcome_of, test_kind
-from pipeprobe.report.statuses import COLOURS, FAILING, STATUSES, WEAKNESS_PASSING
+from pipeprobe.tolerance import tier_for
 
 COLUMNS = (("task", "Task"), ("lang", "Lang"), ("probe_status", "Probe status"), ("model", "Model@revision"))
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -55,6 +55,38 @@ _FILTER_SCRIPT = """<script>
 </script>"""
 
 
+# The answer first: pytest-html's environment table moves into a folded section at the end, the
+# run-count line speaks seconds, and the summary's tiles get their style.
+_LAYOUT = """<style>
+.pp-answer{margin:6px 0 10px}.pp-tile{display:inline-block;border:2px solid;border-radius:6px;padding:2px 10px;
+margin:2px 6px 2px 0;font-size:15px}.pp-tile b{font-size:20px}.pp-skips{margin:4px 0;color:#555}
+details.pipeprobe-skipped,details.pp-environment{margin:8px 0}details summary{cursor:pointer}
+.log details summary{font-family:sans-serif;color:#555}
+.logwrapper:has(.log>details:not([open])){overflow-y:visible}.logwrapper:has(.log>details) .logexpander{display:none}
+.logwrapper:has(.log>details) .log{top:0;height:auto;min-height:0}
+.pp-answer>div{display:flex;flex-wrap:wrap;align-items:center}
+@media (max-width:600px){body{overflow-wrap:break-word}.controls,.filters{display:flex;flex-wrap:wrap}
+ #results-table{table-layout:fixed;width:100%}
+ #results-table td,#results-table th{font-size:12px;padding:3px}
+ #results-table .col-lang,#results-table .col-model,#results-table .col-task,#results-table .col-links,
+ #results-table th[data-column-type=lang],#results-table th[data-column-type=model],
+ #results-table th[data-column-type=task],#results-table thead th:last-child{display:none}
+ table.pipeprobe{table-layout:fixed;width:100%}table.pipeprobe th{width:5.5em}table.pipeprobe code{white-space:pre-wrap}
+ html,body{max-width:100vw;min-width:0!important;overflow-x:hidden}.summary,.summary__data{min-width:0;width:auto}
+ .filters span{white-space:normal}}
+</style><script>
+window.addEventListener('load',function(){
+  var header=document.getElementById('environment-header'),table=document.getElementById('environment');
+  if(header&&table){var box=document.createElement('details');box.className='pp-environment';
+    box.innerHTML='<summary>Environment: libraries, device, tolerance tier, model map</summary>';
+    box.appendChild(table);header.remove();document.body.insertBefore(box,document.querySelector('footer'));}
+  var count=document.querySelector('.run-count');
+  if(count){count.textContent=count.textContent.replace(/(\\d+):(\\d+):(\\d+)/,function(_,h,m,s){
+    return (3600*h+60*m+1*s)+' s';});}
+});
+</script>"""
+
+
 def _escape(value: Any) -> str:
     return html.escape(str(value)).replace("\n", "<br>")
 
@@ -80,15 +112,17 @@ def media_html(value: Any, roots: list[Path]) -> str | None:
     return None
 
 
-def run_environment(runner: Any, model_map: str | None) -> dict[str, str]:
-    """The rows this plugin adds to pytest-html's environment table."""
-    run = run_provenance(runner.target, model_map)
+def run_environment(runner: Any, model_map: str | None, root: Path | None = None) -> dict[str, str]:
+    """The rows this plugin adds to pytest-html's environment table (``root``: the project, for its git commit)."""
+    run = run_provenance(runner.target, model_map, root=root)
     tier = tier_for(runner.target.device, runner.target.dtype)
     return {
         "pipeprobe": run["pipeprobe"], "transformers": run["transformers"], "torch": run["torch"],
         "tokenizers": run["tokenizers"], "Python": run["python"],
         "Device": f"{run['device']} ({run['device_name']})", "dtype": run["dtype"],
         "Tolerance tier": tier.describe(), "Model map": run["model_map"], "Date": run["date"],
+        **({"Project commit": run["project_commit"] + (" (uncommitted changes)" if run.get("project_dirty") else "")}
+           if run.get("project_commit") else {}),
     }
 
 
@@ -120,10 +154,35 @@ def probe_status(record: ProbeRecord, kind: str) -> str:
     return f"expectation {record.expectation}{weakness}"
 
 
+def from_notes(record: ProbeRecord) -> bool:
+    """A probe the study notes recorded (it names its place in them); every other probe is the team's."""
+    return bool(record.source)
+
+
+def person_verdict(record: ProbeRecord) -> str | None:
+    """The verdict a person gave the probe's answer (the notes' aprovado/reprovado, or the team's right/wrong).
+
+    The record's ``verdict`` is being split into the person's verdict and the baseline Verdict; read either."""
+    for name in ("notes_verdict", "person_verdict", "verdict"):
+        value = getattr(record, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _expectation_cell(record: ProbeRecord) -> str:
+    verdict = person_verdict(record)
+    if from_notes(record):
+        said = f" — notes' verdict: <b>{_escape(verdict or 'absent (the notes gave none)')}</b>"
+    else:
+        said = f" — the team's verdict: <b>{_escape(verdict)}</b>" if verdict else ""
+    result = f"<br>this run: <b>{_escape(record.expectation)}</b>" if record.expectation else ""
+    return f"{_json(record.expect)}{said}{result}"
+
+
 def details_html(record: ProbeRecord, roots: list[Path]) -> str:
     """One probe's table: input, expectation and verdict, output, baseline, delta, timings."""
-    verdict = record.verdict or "absent (the notes gave none)"
-    expectation = f"{_json(record.expect)} — notes' verdict: <b>{_escape(verdict)}</b>"
+    expectation = _expectation_cell(record)
     if record.note:
         expectation += f" ({_escape(record.note)})"
     if record.doubtful:
@@ -142,19 +201,26 @@ def details_html(record: ProbeRecord, roots: list[Path]) -> str:
     tolerance = comparison.get("tolerance") or {"abs": 0.0, "rel": 0.0, "tier": ""}
     delta = "" if comparison.get("delta") is None else f"{comparison['delta']:.3g}"
     allowed = "" if comparison.get("allowed") is None else f" (allowed here {comparison['allowed']:.3g})"
-    changes = "; ".join(f"{k}: {v['baseline']} → {v['run']}"
-                        for k, v in (comparison.get("provenance_differences") or {}).items())
+    changes = "; ".join(describe_differences(comparison.get("provenance_differences") or {}))
     timing = []
     if record.load_s is not None:
-        timing.append(f"model load {record.load_s:.3f} s (once per session)")
+        timing.append(f"model load {record.load_s * 1000:.0f} ms (once per session)")
     if record.inference_s is not None:
-        timing.append(f"inference {record.inference_s:.4f} s (its batch)")
+        timing.append(f"inference {record.inference_s * 1000:.1f} ms (its batch)")
     if record.unavailable is not None:
         output = f"none: {_escape(record.unavailable.model)} unavailable ({_escape(record.unavailable.reason)})"
     else:
         output = _json(record.output) if record.has_output else f"none ({_escape(record.not_run or 'did not run')})"
+    if getattr(record, "case_test", None):  # a test of many cases: its row and examples; the cases are in drift.json
+        from pipeprobe.report.capabilities import html_table
+
+        output = html_table([record.case_test]) + "<small>every case, with predictions: drift.json</small>"
+        if baseline is not None and isinstance(baseline.get("output"), dict):
+            shown_baseline = _escape(f"fail rate {baseline['output'].get('fail_rate')} over "
+                                     f"{baseline['output'].get('cases')} cases")
     rows = [
-        ("Probe", f"{_escape(record.suite)}/{_escape(record.probe)} — notes: {_escape(record.source)}"),
+        ("Probe", f"{_escape(record.suite)}/{_escape(record.probe)}"
+                  + (f" — notes: {_escape(record.source)}" if from_notes(record) else "")),
         ("Input", media_html(record.input, roots) or _json(record.input)),
         ("Expectation", expectation),
         ("Output", output),
@@ -164,7 +230,7 @@ def details_html(record: ProbeRecord, roots: list[Path]) -> str:
                               f"({_escape(tolerance['tier'])})"),
         ("Status", f"<b>{_escape(record.status)}</b>" + "".join(
             f"<br>{_escape(d)}" for d in comparison.get("differences", []))),
-        ("Provenance changed", _escape(changes or "nothing (revision, transformers, torch, device, dtype agree)")),
+        ("Provenance changed", _escape(changes or "nothing (model files, probe, libraries, target agree)")),
         ("Model", _escape(record.load or f"{record.model}@{record.revision}")),
         ("Time", _escape(", ".join(timing) or "not measured")),
     ]
@@ -173,6 +239,11 @@ def details_html(record: ProbeRecord, roots: list[Path]) -> str:
         '<table class="pipeprobe" style="font-family:sans-serif;font-size:13px;border-collapse:collapse;'
         f'margin:4px 0">{body}</table>'
     ).replace("<th>", '<th style="text-align:left;padding:2px 8px;vertical-align:top">')
+
+
+def duration_ms(seconds: float) -> str:
+    """A duration in the report's one unit."""
+    return f"{round(seconds * 1000)} ms"
 
 
 def _badge(colour: str, text: str) -> str:
@@ -195,6 +266,10 @@ class HtmlReport:
         self.unavailable: dict[str, Unavailable] = {}
         self.skipped_probes: dict[str, set[tuple[str, str]]] = {}
         self.outcomes: dict[str, int] = {}
+        self.probe_outcomes: dict[tuple[str, str], set[str]] = {}
+        self.probes_ran: set[tuple[str, str]] = set()
+        self.skip_reasons: dict[str, set[str]] = {}  # reason -> probes (or suite modules) it skipped
+        self.case_tests: dict[tuple[str, str], dict[str, Any]] = {}  # tests of many cases: capability table rows
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -202,7 +277,7 @@ class HtmlReport:
             return
         from pytest_metadata.plugin import metadata_key
 
-        session.config.stash[metadata_key].update(run_environment(self.runner, self.model_map))
+        session.config.stash[metadata_key].update(run_environment(self.runner, self.model_map, self.config.rootpath))
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = "pipeprobe report"
@@ -232,11 +307,20 @@ class HtmlReport:
             if name == "probe_status":  # the sort key rides in a comment: sortable, not shown
                 shown = f"<!--{html.escape(decision_rank(outcome, record, kind))}-->{shown}"
             cells.insert(2 + offset, f'<td class="col-{name}">{shown}</td>')
+        for index, cell in enumerate(cells):  # one unit (ms) in every row; pytest-html's sort reads the integer
+            if cell.startswith('<td class="col-duration">'):
+                cells[index] = f'<td class="col-duration">{duration_ms(report.duration)}</td>'
 
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
-        """A skipped probe's log is one line saying why, never pytest's raw (file, line, reason) tuple."""
+        """A skipped probe's log is one line saying why, never pytest's raw (file, line, reason) tuple; a
+        failed probe's traceback is folded (its details above already say what failed)."""
         record = from_report(report)
-        if record is None or not report.skipped or hasattr(report, "wasxfail"):
+        if record is None:
+            return
+        if report.failed:
+            data[:] = [f"<details><summary>pytest's traceback and captured output</summary>{''.join(data)}</details>"]
+            return
+        if not report.skipped or hasattr(report, "wasxfail"):
             return
         if record.unavailable is not None:
             data[:] = [f"not run: model {record.unavailable.model} unavailable ({record.unavailable.reason})"]
@@ -261,6 +345,14 @@ class HtmlReport:
             self.skipped_probes.setdefault(record.unavailable.model, set()).add(record.key)
         if test_kind(report) == "baseline" or record.key not in self.statuses:
             self.statuses[record.key] = record.status
+        self.probe_outcomes.setdefault(record.key, set()).add(outcome)
+        if record.has_output:
+            self.probes_ran.add(record.key)
+        if getattr(record, "case_test", None):
+            self.case_tests[record.key] = record.case_test
+        elif record.unavailable is None and outcome == "skipped" and isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            self.skip_reasons.setdefault(reason, set()).add("/".join(record.key))
         if report.skipped and not hasattr(report, "wasxfail"):
             return  # the summary says why, once per model
         from pytest_html import extras
@@ -269,23 +361,54 @@ class HtmlReport:
         roots = [fixtures / "media", fixtures, self.config.rootpath]
         report.extras = [*getattr(report, "extras", []), extras.html(details_html(record, roots))]
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A suite module that skipped as a whole (an extra it needs is missing): one reason, counted once."""
+        if self.active and report.skipped and isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            self.skip_reasons.setdefault(reason, set()).add(f"module {report.nodeid}")
+
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
                                     session: pytest.Session) -> None:
+        prefix.append(_LAYOUT)
+        if self.probe_outcomes or self.skip_reasons:
+            prefix.append(self._answer())
         ran = sum(n for outcome, n in self.outcomes.items() if outcome != "skipped")
         total = sum(self.outcomes.values())
         if total:
-            skipped = self.outcomes.get("skipped", 0)
-            line = f"{ran} of {total} tests ran"
-            if skipped:
-                line += f"; {skipped} skipped" + (
-                    f", {len(self.unavailable)} model{'s' if len(self.unavailable) != 1 else ''} unavailable"
-                    if self.unavailable else "")
-            prefix.append(f'<p class="pipeprobe-ran">{html.escape(line)}.</p>')
+            prefix.append(f'<p class="pipeprobe-ran">{ran} of {total} tests ran.</p>')
+        if self.case_tests:
+            from pipeprobe.report.capabilities import html_table
+
+            prefix.append("<h3>Capabilities (tests of many cases)</h3>" + html_table(list(self.case_tests.values())))
         if any(self.values.values()):
             prefix.append(self._probes_line())
             prefix.append(self._filters())
         if self.unavailable:
-            prefix.append(self._unavailable())
+            postfix.append(self._unavailable())
+
+    def _answer(self) -> str:
+        """The run's answer in one line of tiles: probes ran, held, drifted, failed; skipped by reason."""
+        failed = {key for key, outcomes in self.probe_outcomes.items() if outcomes & {"failed", "error"}}
+        drifted = {key for key in failed if self.statuses.get(key) in FAILING}
+        held = self.probes_ran - failed
+        not_run = set(self.probe_outcomes) - self.probes_ran - failed  # an error at setup counts as failed
+        tiles = [("ran", len(self.probes_ran), "#333"), ("held", len(held), COLOURS.get("unchanged", "#1a7f37")),
+                 ("drifted", len(drifted), COLOURS.get("drifted", "#c0392b")),
+                 ("failed", len(failed - drifted), "#c0392b"), ("skipped", len(not_run), "#777")]
+        shown = "".join(f'<span class="pp-tile" style="border-color:{colour}"><b style="color:{colour}">{count}'
+                        f"</b> {name}</span>" for name, count, colour in tiles)
+        reasons = []
+        if self.unavailable:
+            probes = sum(len(keys) for keys in self.skipped_probes.values())
+            models = len(self.unavailable)
+            reasons.append(f"{probes} probe{'s' if probes != 1 else ''}: {models} model"
+                           f"{'s' if models != 1 else ''} unavailable (listed at the end)")
+        for reason, what in sorted(self.skip_reasons.items()):
+            reasons.append(f"{len(what)} {'module' if all(w.startswith('module ') for w in what) else 'probe'}"
+                           f"{'s' if len(what) != 1 else ''}: {reason}")
+        why = " · ".join(html.escape(reason) for reason in reasons)
+        return (f'<div class="pp-answer"><div>Probes: {shown}</div>'
+                + (f'<p class="pp-skips">Skipped by reason: {why}</p>' if why else "") + "</div>")
 
     def _probes_line(self) -> str:
         drift_dir = self.config.getoption("drift_report", None)
@@ -311,6 +434,6 @@ class HtmlReport:
             lines.append(f"<li><b>{html.escape(model)}</b>: {count} probe{'s' if count != 1 else ''} not run — "
                          f"{html.escape(unavailable.reason)}</li>")
         how = next(iter(self.unavailable.values())).how
-        return (f'<div class="pipeprobe-skipped"><p>Skipped: the probes of {len(self.unavailable)} unavailable '
-                f'model{"s" if len(self.unavailable) != 1 else ""} (their rows are collapsed, last):</p>'
-                f'<ul>{"".join(lines)}</ul><p>To run them: {html.escape(how)}.</p></div>')
+        return (f'<details class="pipeprobe-skipped"><summary>Skipped: the probes of {len(self.unavailable)} '
+                f'unavailable model{"s" if len(self.unavailable) != 1 else ""} (their rows are collapsed, last)'
+                f'</summary><ul>{"".join(lines)}</ul><p>To run them: {html.escape(how)}.</p></details>')

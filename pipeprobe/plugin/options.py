@@ -21,6 +21,10 @@ def add_options(parser: pytest.Parser) -> None:
         help="TOML map of hub ids to local folders (default: $PIPEPROBE_MODEL_MAP)",
     )
     group.addoption(
+        "--threads", type=_thread_count, default=None, metavar="N",
+        help="torch's intra-op threads (default: the cores this process may use, shared among xdist workers)",
+    )
+    group.addoption(
         "--require-models", action="store_true",
         help="a model that can't be had is an error, not a skip (nightly CI)",
     )
@@ -32,3 +36,11 @@ def add_options(parser: pytest.Parser) -> None:
     carbon.addoption(group)  # --carbon, --carbon-country (pipeprobe.plugin.carbon)
     parser.addini("pipeprobe_fixtures", "folder of probe files and models.yaml", default="fixtures")
     parser.addini("pipeprobe_snapshots", "folder of baseline snapshots", default="snapshots")
+
+
+def _thread_count(value: str) -> int:
+    """``--threads``: a whole number from 1 to 1024 (argparse turns the ValueError into one usage line)."""
+    count = int(value)
+    if not 1 <= count <= 1024:
+        raise ValueError(value)
+    return count

@@ -15,21 +15,17 @@ from pipeprobe.devices import DeviceError, resolve_target
 from pipeprobe.execution import threads
 from pipeprobe.execution.recorder import judge_expectation
 from pipeprobe.execution.runner import ProbeRunner
+from pipeprobe.language.expect import ExpectMisfit
 from pipeprobe.models import ModelMap, ModelMapError, ModelUnavailable, load_registry, model_map_path
 from pipeprobe.models.lock import LockFileError
 from pipeprobe.models.resolution import MappedModelBroken
-from pipeprobe.plugin import carbon, scheduling
 from pipeprobe.plugin import project as project_plugin
-from pipeprobe.plugin import target_terminal as target_report
 from pipeprobe.plugin import wiring as reporting
-from pipeprobe.plugin.capability_terminal import CapabilityTable
 from pipeprobe.plugin.project import for_pytest
-from pipeprobe.plugin.terminal import RateSummary
 from pipeprobe.probes.catalogue import CatalogueError, Probe, bind_tiers, load_catalogue
-from pipeprobe.probes.expect import ExpectMisfit
 from pipeprobe.report.record import attach
 from pipeprobe.tasks.common import ProbeInputError
-from pipeprobe.tasks.media import MediaUnavailable, set_media_dir
+from pipeprobe.tasks.media import MediaUnavailable
 from pipeprobe.tolerance import tier_for
 
 RUNNER_KEY = pytest.StashKey[ProbeRunner]()
@@ -62,7 +58,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {description}")
     config.addinivalue_line("filterwarnings", "ignore:(?s).*Can not relate snapshot")
     fixtures = project.fixtures
-    set_media_dir(fixtures / "media")
     try:
         target = resolve_target(config.getoption("device"), config.getoption("dtype"))
         model_map = ModelMap.load(model_map_path(config.getoption("model_map")))
@@ -78,19 +73,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # a user's own OMP_NUM_THREADS is kept unless --threads says otherwise
     if config.getoption("threads", None) is not None or "OMP_NUM_THREADS" not in os.environ:
         threads.apply(threads.policy_threads(config.getoption("threads", None)))
-    if project.require_models:  # an all-skipped run (every model absent) fails, one line
-        from pipeprobe.plugin.require_models import RequireModels
-
-        config.pluginmanager.register(RequireModels(), "pipeprobe-require-models")
     config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
-    scheduling.configure(config, config.stash[RUNNER_KEY])  # micro-batches, shards, xdist: one worker per model
-    carbon.configure(config, config.stash[RUNNER_KEY])  # --carbon: energy and CO2eq per load and suite
-    config.pluginmanager.register(target_report.BaselineTargets(), "pipeprobe-baseline-targets")
-    reporting.configure(config, config.stash[RUNNER_KEY])  # records, terminal, --drift-report, pytest-html
-    config.pluginmanager.register(RateSummary(), "pipeprobe-rates")  # fail and pass rates
-    config.pluginmanager.register(CapabilityTable(), "pipeprobe-capabilities")  # tests of many cases (CheckList)
+    reporting.configure(config, config.stash[RUNNER_KEY], project)  # every other plugin object, from one place
     from pipeprobe.execution.similarity import embedder_for
-    from pipeprobe.probes.text_ops import set_embedder
+    from pipeprobe.language.text_ops import set_embedder
 
     set_embedder(embedder_for(config.stash[RUNNER_KEY]))  # `similar` expectations: the session's encoders
 

@@ -92,14 +92,13 @@ def configure(config: pytest.Config, project: ProjectConfig, probes: dict[str, l
     warn about probe files no suite module runs."""
     for name, description in declared_markers(probes).items():
         config.addinivalue_line("markers", f"{name}: {description}")
-    config.pluginmanager.register(_MarkExpressionCheck(), "pipeprobe-markexpr")
     unrun = unrun_suites(project, probes)
     for suite, path in sorted(unrun.items()):
         message = f"{path}: no suite module in {project.suites} runs suite {suite!r} (add one with SUITE = {suite!r})"
         config.issue_config_time_warning(pytest.PytestConfigWarning(message), stacklevel=2)
 
 
-class _MarkExpressionCheck:
+class MarkExpressionCheck:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         unknown = undeclared_in_expression(session.config.option.markexpr or "", registered(session.config))

@@ -38,20 +38,21 @@ def addoption(group: Any) -> None:
     )
 
 
-def configure(config: pytest.Config, runner: Any) -> None:
-    """Register the scheduling plugins; ``runner`` is the session's ProbeRunner."""
+def plugins(config: pytest.Config, runner: Any) -> list[tuple[Any, str]]:
+    """The scheduling plugins of this run, named (``wiring.configure`` registers them)."""
     size = config.getoption("probe_batch_size")
     if size < 1:
         raise pytest.UsageError(f"--probe-batch-size={size}: must be 1 (one call per probe) or more")
     runner.planner.batch_size = size
     durations = shards.read_durations(shards.durations_path(config))
     _pin_worker_gpu(config, runner)
-    config.pluginmanager.register(ModelScheduler(config, runner, durations), "pipeprobe-scheduling")
+    found: list[tuple[Any, str]] = [(ModelScheduler(config, runner, durations), "pipeprobe-scheduling")]
     if config.getoption("shard"):
         shard = shards.Shard.parse(config.getoption("shard"))
-        config.pluginmanager.register(shards.ShardSelector(shard, runner.probes, durations), "pipeprobe-shard")
+        found.append((shards.ShardSelector(shard, runner.probes, durations), "pipeprobe-shard"))
     if config.getoption("store_durations"):
-        config.pluginmanager.register(shards.DurationRecorder(shards.durations_path(config)), "pipeprobe-durations")
+        found.append((shards.DurationRecorder(shards.durations_path(config)), "pipeprobe-durations"))
+    return found
 
 
 def worker_index(config: pytest.Config) -> int | None:

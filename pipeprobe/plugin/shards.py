@@ -10,7 +10,6 @@ their union is every probe whatever else selects.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from pipeprobe import strict_json
 from pipeprobe.probes.catalogue import Probe
 
 DURATIONS_NAME = "durations.json"
@@ -51,7 +51,7 @@ class Shard:
 
 
 def durations_path(config: pytest.Config) -> Path:
-    from pipeprobe.config import for_pytest
+    from pipeprobe.plugin.project import for_pytest
 
     return for_pytest(config).fixtures / DURATIONS_NAME
 
@@ -61,21 +61,38 @@ def read_durations(path: Path) -> dict[str, dict[str, float]]:
     if not path.is_file():
         return {}
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise pytest.UsageError(f"{path}: not a readable durations file ({' '.join(str(error).split())})") from None
+        document = strict_json.read(path)
+    except strict_json.StrictJSONError as error:
+        raise pytest.UsageError(f"{path}: not a readable durations file ({error})") from None
     if not isinstance(document, dict) or document.get("format") != DURATIONS_FORMAT:
         document = {}
     models = document.get("models")
     if not isinstance(models, dict):
         raise pytest.UsageError(f"{path}: not a {DURATIONS_FORMAT} file; delete it or re-record with --store-durations")
-    return {str(model): dict(entry) for model, entry in models.items() if isinstance(entry, dict)}
+    for model, entry in models.items():
+        if (fault := _entry_fault(entry)) is not None:
+            raise pytest.UsageError(f"{path}: model {model!r}: {fault}; fix it, delete the file or re-record with "
+                                    "--store-durations")
+    return {str(model): dict(entry) for model, entry in models.items()}
+
+
+def _entry_fault(entry: Any) -> str | None:
+    """Why one model's durations entry is unusable (``load_s``/``run_s`` seconds, ``probes`` a count), or None."""
+    if not isinstance(entry, dict):
+        return "must be a mapping {load_s, run_s, probes}"
+    for name in ("load_s", "run_s", "probes"):
+        value = entry.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
+            return f"{name} must be a number of at least 0, not {value!r}"
+    if not isinstance(entry.get("probes", 0), int):
+        return f"probes must be a whole number, not {entry['probes']!r}"
+    return None
 
 
 def write_durations(path: Path, measured: dict[str, dict[str, float]]) -> None:
     """Merge ``measured`` into the file (other models' entries kept), sorted, written atomically."""
     models = {**read_durations(path), **measured}
-    text = json.dumps({"format": DURATIONS_FORMAT, "models": dict(sorted(models.items()))}, indent=2) + "\n"
+    text = strict_json.dumps({"format": DURATIONS_FORMAT, "models": dict(sorted(models.items()))})
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -1,1 +1,1 @@
-"""Probe files: the schema, the catalogue of typed probes, the expectation language."""
+"""The catalogue: probe files read into typed probes."""

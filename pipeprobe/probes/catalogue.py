@@ -1,7 +1,7 @@
 """Read probe files (YAML, safe loader) into validated, typed probe records.
 
-The file format is ``pipeprobe.probes.schema.ProbeFile``; ``expect`` is checked against the
-expectation language (``pipeprobe.probes.expect``) and the task's named checks when the file is read,
+The file format is ``pipeprobe.language.schema.ProbeFile``; ``expect`` is checked against the
+expectation language (``pipeprobe.language.expect``) and the task's named checks when the file is read,
 so a fault is one line naming the file, the probe and the field before any test runs.
 """
 
@@ -95,9 +95,10 @@ def load_suite(path: Path) -> list[Probe]:
     """Load one probe file; CatalogueError naming the file, probe and field on any fault."""
     # these, and pydantic, load with the first probe file, not at start-up
     from pipeprobe.behaviour import members as behaviour
-    from pipeprobe.probes import expect as expect_language
-    from pipeprobe.probes.limits import param_faults
-    from pipeprobe.probes.schema import VERDICTS, ProbeFile, SchemaError, read_yaml, validate
+    from pipeprobe.behaviour.metamorphic import path_faults as metamorphic_path_faults
+    from pipeprobe.language import expect as expect_language
+    from pipeprobe.language.limits import param_faults
+    from pipeprobe.language.schema import VERDICTS, ProbeFile, SchemaError, read_yaml, validate
     from pipeprobe.tasks import TaskError, named_checks, output_fields
 
     try:
@@ -118,12 +119,17 @@ def load_suite(path: Path) -> list[Probe]:
             problems.append(f"{path}: probe id {entry.id!r} appears twice")
         seen.add(entry.id)
         faults = expect_language.validate(entry.expect, checks, fields)
+        if entry.input is None:
+            faults.append("input: empty (null); every probe needs an input")
         faults += param_faults({**(parsed.params or {}), **(entry.params or {})})
         problems += [f"{path}: probe {entry.id!r}: {line}" for line in faults]
         try:
             declared[entry.id] = behaviour.parse(entry.model_dump(exclude_none=True), entry.id, entry.lang or "en")
         except behaviour.BehaviourError as error:
             problems.append(f"{path}: probe {entry.id!r}: {error}")
+        if getattr(declared.get(entry.id), "metamorphic", None) is not None:
+            problems += [f"{path}: probe {entry.id!r}: {line}"
+                         for line in metamorphic_path_faults(declared[entry.id].metamorphic, fields)]
         if not entry.expect and not entry.doubtful and not _behaviour_only(declared.get(entry.id)):
             problems.append(f"{path}: probe {entry.id!r}: expect: empty, so nothing would be checked; expect "
                             "something (only a metamorphic probe with invariant/direction, or a doubtful one, may not)")
@@ -163,7 +169,7 @@ def _case_tests(parsed: Any, path: Path, marker: str, seen: set[str], problems: 
     from pipeprobe.behaviour import members as behaviour
     from pipeprobe.behaviour.cases import CaseTestError
     from pipeprobe.behaviour.cases import parse as parse_test
-    from pipeprobe.probes.schema import VERDICTS
+    from pipeprobe.language.schema import VERDICTS
 
     found = []
     for entry in parsed.tests:
@@ -213,7 +219,7 @@ def bind_tiers(probes: dict[str, list[Probe]], abs_bound: float, rel_bound: floa
     """The probes with every ``tier`` bound of their expectations set to this run's tier."""
     from dataclasses import replace
 
-    from pipeprobe.probes.expect import bind_tier, mentions_tier
+    from pipeprobe.language.expect import bind_tier, mentions_tier
 
     return {suite: [replace(probe, expect=bind_tier(probe.expect, abs_bound, rel_bound))
                     if mentions_tier(probe.expect) else probe for probe in members]

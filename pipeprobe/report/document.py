@@ -9,24 +9,15 @@ from a model change. A pytest run's rows come from its ProbeRecords (``collector
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from pipeprobe.baselines.compare import tier_for
-from pipeprobe.baselines.extension import parse_snapshot
+from pipeprobe import strict_json
+from pipeprobe.baselines.statuses import FAILING, STATUSES, rank
 from pipeprobe.baselines.verdict import compare_probe
-from pipeprobe.report.statuses import FAILING, STATUSES, rank
+from pipeprobe.tolerance import tier_for
 
 FORMAT = "pipeprobe-drift/1"
-
-
-def read_baseline(path: Path) -> dict[str, Any] | None:
-    """A baseline file's record (None if absent; a corrupt one counts as absent here)."""
-    try:
-        return parse_snapshot(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def summarize(probes: list[dict[str, Any]]) -> dict[str, int]:
@@ -44,19 +35,20 @@ def failing(report: dict[str, Any]) -> list[dict[str, Any]]:
 def build_report(probes: list[dict[str, Any]], run: dict[str, Any], against: str) -> dict[str, Any]:
     """The drift document: what needs a decision first (worst first), what did not run last."""
     probes = sorted(probes, key=lambda p: (rank(p["status"]), -(p.get("ratio") or 0.0), p["suite"], p["probe"]))
-    return {"format": FORMAT, "run": run, "against": against, "summary": summarize(probes), "probes": probes}
+    document = {"format": FORMAT, "run": run, "against": against, "summary": summarize(probes), "probes": probes}
+    from pipeprobe.report.capabilities import document_section  # tests of many cases: CheckList's table
+
+    if (capabilities := document_section(probes)) is not None:
+        document["capabilities"] = capabilities
+    return document
 
 
 def load_report(path: Path) -> dict[str, Any]:
     """A drift.json, or ValueError naming the file and what is wrong with it."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=_reject_constant)
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read it ({error.strerror or error})") from None
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    except ValueError as error:  # JSONDecodeError, or a NaN/Infinity that strict JSON does not allow
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
+    try:  # strict: no NaN/Infinity, no duplicate keys, nesting bounded (a 10^5-deep file is one line)
+        data = strict_json.read(Path(path))
+    except strict_json.StrictJSONError as error:
+        raise ValueError(f"{path}: {error}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path}: not a pipeprobe drift report (expected \"format\": \"{FORMAT}\")")
     if not isinstance(data.get("probes"), list) or not isinstance(data.get("run"), dict):
@@ -64,14 +56,13 @@ def load_report(path: Path) -> dict[str, Any]:
     for index, probe in enumerate(data["probes"]):
         if not isinstance(probe, dict) or not {"suite", "probe"} <= probe.keys():
             raise ValueError(f"{path}: probe #{index + 1} has no 'suite' and 'probe'")
+        if not all(isinstance(probe[key], str) and probe[key] for key in ("suite", "probe")):
+            raise ValueError(f"{path}: probe #{index + 1}: 'suite' and 'probe' must be names (text), "
+                             f"not {probe['suite']!r:.40} and {probe['probe']!r:.40}")
         problem = _entry_problem(probe)
         if problem:
             raise ValueError(f"{path}: probe #{index + 1} ({probe['suite']}/{probe['probe']}) {problem}")
     return data
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"holds {name}, which strict JSON does not allow")
 
 
 def _entry_problem(probe: dict[str, Any]) -> str | None:
@@ -117,7 +108,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any], before_name: 
             "baseline": None if old is None else {
                 "output": old.get("output"), "revision": old.get("revision"), "provenance": _short(run_before),
             },
-            **found,
+            **found.as_dict(),
         })
     return build_report(probes, run_after, against=f"run {before_name} ({describe_run(run_before)})")
 

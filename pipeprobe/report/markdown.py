@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeprobe.baselines.provenance import describe_differences
+from pipeprobe.baselines.statuses import UNCHANGED
 from pipeprobe.report.document import describe_run, provenance_summary
-from pipeprobe.report.statuses import UNCHANGED
 
 
 def markdown_table(report: dict[str, Any], limit: int = 200) -> str:
@@ -32,9 +33,9 @@ def markdown_table(report: dict[str, Any], limit: int = 200) -> str:
         delta = "" if probe.get("delta") is None else f"{probe['delta']:.3g}"
         allowed = "" if probe.get("allowed") is None else f"{probe['allowed']:.3g}"
         tier = (probe.get("tolerance") or {}).get("tier", "")
-        moved = "; ".join(
-            f"{key} {value['baseline']} → {value['run']}" for key, value in probe["provenance_differences"].items()
-        )
+        moved = "; ".join(probe.get("provenance_in_words") or describe_differences(probe["provenance_differences"]))
+        if probe.get("explanation"):  # pipeprobe explain's verdict
+            moved += f" — explain: {probe['explanation']}"
         lines.append(
             f"| {probe['status']} | {probe['suite']}/{probe['probe']} | {probe.get('model')}@{probe.get('revision')} "
             f"| {delta} | {allowed} ({tier}) | {moved} |"

@@ -80,5 +80,5 @@ def command(paths: list[Path], out: Path | None, fail_on_drift: bool) -> int:
     sys.stdout.write(markdown_table(report))
     if out is not None:
         written = write_report(report, out)
-        print(f"\nwritten: {written['json']}, {written['html']}, {written['png']}")
+        print(f"\nwritten: {', '.join(str(path) for path in written.values())}")
     return 1 if fail_on_drift and failing(report) else 0

@@ -9,11 +9,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from pipeprobe.baselines.statuses import COLOURS, FAILING, NOT_RUN_STATUSES, STATUSES
 from pipeprobe.report.document import provenance_summary
-from pipeprobe.report.statuses import COLOURS, FAILING, NOT_RUN_STATUSES, STATUSES
 
 FLOOR = 1e-9
-MAX_ROWS = 80
+MAX_ROWS = 20  # the chart's worst probes: 20 rows keep its axis on the first screen; the table lists all
+VALUE_ROWS = 6  # a probe's values shown in its table (the largest deltas and every changed label first)
 
 
 def chart_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -32,7 +33,7 @@ def write_chart(report: dict[str, Any], path: Path) -> None:
 
     rows = chart_rows(report)
     compared = sum(1 for p in report["probes"] if p.get("delta") is not None)
-    height = max(3.0, 0.26 * len(rows) + 1.8)
+    height = max(2.6, 0.22 * len(rows) + 1.4)
     figure, axes = pyplot.subplots(figsize=(12, height), dpi=100)
     beyond = sum(1 for p in report["probes"] if p["baseline_status"] in FAILING)
     title = f"pipeprobe drift: {beyond} of {compared} compared probes beyond tolerance"
@@ -58,7 +59,7 @@ def write_chart(report: dict[str, Any], path: Path) -> None:
         handles.append(axes.scatter([], [], marker="|", s=220, color="black", label="tolerance"))
         axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         if compared > len(rows):
-            title += f" (worst {len(rows)} shown)"
+            title += f" (worst {len(rows)} shown; the table lists all)"
         axes.grid(axis="x", which="major", alpha=0.3)
     axes.set_title(title, fontsize=11)
     figure.tight_layout()
@@ -72,6 +73,10 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;paddin
 th{background:#f3f3f3;text-align:left}.status{font-weight:600}
 #probes{table-layout:fixed;width:100%}#probes td{overflow-wrap:anywhere}
 code{font-size:12px;white-space:pre-wrap;word-break:break-word;display:block;max-height:10em;overflow:auto}
+table.values{width:100%;font-size:12px}table.values td,table.values th{padding:1px 4px;border-color:#eee}
+table.values td:nth-child(n+4){white-space:nowrap;overflow-wrap:normal}table.values td:first-child{min-width:14em}
+@media (max-width:700px){body{margin:.6em}#probes,#probes>tbody,#probes>tbody>tr,#probes>tbody>tr>td{display:block;
+width:auto}#probes thead,#probes colgroup{display:none}#probes>tbody>tr{border-bottom:2px solid #ccc;margin-bottom:6px}}
 small{color:#555}tr.not-run td{color:#777;background:#fafafa}
 .badge{display:inline-block;margin:2px 6px 2px 0;
 padding:2px 8px;border-radius:10px;color:#fff;font-size:13px}img{max-width:100%}
@@ -82,6 +87,69 @@ function ppFilter(){var s=document.getElementById('pp-status').value;
 document.querySelectorAll('#probes tbody tr').forEach(function(r){
 r.style.display=(!s||r.dataset.status===s)?'':'none';});}
 """
+
+
+def flatten(value: Any, path: str = "") -> dict[str, Any]:
+    """Leaf values by path (``scores.positive``, ``variants.0.output.label``); a ranking (a list of
+    ``{label|token_str, score}``) is keyed by its labels (``score[POSITIVE]``), so reordered members line up."""
+    if isinstance(value, dict):
+        found: dict[str, Any] = {}
+        for key, item in value.items():
+            found.update(flatten(item, f"{path}.{key}" if path else str(key)))
+        return found
+    if isinstance(value, list):
+        names = [item.get("label", item.get("token_str")) if isinstance(item, dict) else None for item in value]
+        if value and all(isinstance(n, str) for n in names) and len(set(names)) == len(names) and all(
+                isinstance(item.get("score"), (int, float)) for item in value):
+            prefix = f"{path}." if path else ""
+            return {f"{prefix}score[{name}]": item["score"] for name, item in zip(names, value, strict=True)}
+        found = {}
+        for index, item in enumerate(value):
+            found.update(flatten(item, f"{path}.{index}" if path else str(index)))
+        return found
+    return {path or "value": value}
+
+
+def value_rows(baseline: Any, output: Any, tolerance: dict[str, Any] | None) -> tuple[list[tuple[str, ...]], int]:
+    """(label, baseline, output, delta, tolerance) rows of a probe's values, what changed first and then the
+    largest deltas, at most VALUE_ROWS; and how many more there are."""
+    before, after = flatten(baseline), flatten(output)
+    abs_tol = float((tolerance or {}).get("abs") or 0.0)
+    rel_tol = float((tolerance or {}).get("rel") or 0.0)
+    ranked = []
+    for path in [*after, *(key for key in before if key not in after)]:
+        old, new = before.get(path, "—"), after.get(path, "—")
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (old, new))
+        if numbers:
+            delta = abs(new - old)
+            allowed = max(abs_tol, rel_tol * max(abs(old), abs(new)))
+            rank = (1, -(delta / allowed if allowed else delta))
+            row = (path, _value(old), _value(new), f"{delta:.3g}", f"{allowed:.3g}")
+        else:
+            rank = (0 if old != new else 2, 0.0)
+            row = (path, _value(old), _value(new), "changed" if old != new else "", "exact")
+        ranked.append((rank, row))
+    ranked.sort(key=lambda item: item[0])
+    return [row for _, row in ranked[:VALUE_ROWS]], max(0, len(ranked) - VALUE_ROWS)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 28 else text[:27] + "…"
+
+
+def _values_table(probe: dict[str, Any]) -> str:
+    escape = html.escape
+    baseline = (probe.get("baseline") or {}).get("output")
+    if baseline is None and probe.get("output") is None:
+        return "<small>no values: nothing ran and nothing is recorded</small>"
+    rows, more = value_rows(baseline, probe.get("output"), probe.get("tolerance"))
+    body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    extra = f'<tr><td colspan="5"><small>… {more} more values</small></td></tr>' if more else ""
+    return ('<table class="values"><tr><th>label</th><th>baseline</th><th>output</th><th>delta</th>'
+            f"<th>tolerance</th></tr>{body}{extra}</table>")
 
 
 def _code(value: Any) -> str:
@@ -95,19 +163,25 @@ def _number(value: float | None) -> str:
 
 
 # widths that fit a 1400 px page: long values wrap inside their cell
-_COLUMNS = ('<colgroup><col style="width:9%"><col style="width:15%"><col style="width:9%"><col style="width:11%">'
-            '<col style="width:15%"><col style="width:14%"><col style="width:14%"><col style="width:13%"></colgroup>')
+_COLUMNS = ('<colgroup><col style="width:9%"><col style="width:14%"><col style="width:8%"><col style="width:37%">'
+            '<col style="width:10%"><col style="width:10%"><col style="width:12%"></colgroup>')
+
+
+def _input(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return html.escape(text if len(text) <= 300 else text[:299] + "…")
 
 
 def _row(probe: dict[str, Any]) -> str:
     escape = html.escape
     status = probe["status"]
     tolerance = probe.get("tolerance") or {}
-    changes = "<br>".join(
-        f"{escape(k)}: {escape(str(v['baseline']))} → {escape(str(v['run']))}"
-        for k, v in probe.get("provenance_differences", {}).items()
-    )
+    changes = "<br>".join(escape(line) for line in _differences_in_words(probe))
     details = "<br>".join(escape(d) for d in probe.get("differences", []))
+    if probe.get("explanation"):  # pipeprobe explain's verdict
+        details += f'<br><b class="explanation">explain: {escape(str(probe["explanation"]))}</b>'
     also = ""
     if probe.get("baseline_status") not in (None, status):
         also = f'<br><small>baseline: {escape(probe["baseline_status"])}</small>'
@@ -121,10 +195,16 @@ def _row(probe: dict[str, Any]) -> str:
         f"<td>{escape(probe['suite'])}/{escape(probe['probe'])}<br><small>{about}<br>"
         f"{escape(str(probe.get('model')))}@{escape(str(probe.get('revision')))}</small></td>"
         f"<td>{delta}<br><small>{bound}</small></td>"
-        f"<td>{changes}</td><td>{_code(probe.get('input'))}</td>"
-        f"<td>{_code((probe.get('baseline') or {}).get('output'))}{_target_lines(probe)}</td>"
-        f"<td>{_code(probe.get('output'))}</td><td>{details}</td></tr>"
+        f"<td>{_values_table(probe)}{_target_lines(probe)}</td>"
+        f"<td>{changes}</td><td><small>{_input(probe.get('input'))}</small></td><td>{details}</td></tr>"
     )
+
+
+def _differences_in_words(probe: dict[str, Any]) -> list[str]:
+    """What differs from the baseline's provenance, in words ("model weights changed (digest …)")."""
+    from pipeprobe.baselines.provenance import describe_differences
+
+    return list(probe.get("provenance_in_words") or describe_differences(probe.get("provenance_differences") or {}))
 
 
 def _target_lines(probe: dict[str, Any]) -> str:
@@ -146,7 +226,8 @@ def write_html(report: dict[str, Any], path: Path, chart: Path | None) -> None:
         f"<tr><td>{escape(k)}</td><td>{escape(b)}</td><td>{escape(r)}</td><td>{n}</td></tr>"
         for (k, b, r), n in provenance_summary(report).items()
     ) or '<tr><td colspan="4">baselines and this run agree on revision, transformers, torch, device, dtype</td></tr>'
-    image = ""
+    image = ("<p><small>No chart: matplotlib is not installed (pip install 'pipeprobe[report]').</small></p>"
+             if chart is None else "")
     if chart is not None and chart.exists():
         encoded = base64.b64encode(chart.read_bytes()).decode("ascii")
         image = f'<h2>Delta against tolerance</h2><img alt="drift chart" src="data:image/png;base64,{encoded}">'
@@ -158,13 +239,13 @@ def write_html(report: dict[str, Any], path: Path, chart: Path | None) -> None:
 <h1>pipeprobe drift</h1>
 <p>Compared with {escape(str(report.get('against', 'baselines')))}.</p>
 <p>{badges}</p>
+{image}
 <h2>What differs between the baselines and this run</h2>
 <table><tr><th>provenance</th><th>baseline</th><th>this run</th><th>probes</th></tr>{provenance}</table>
-{image}
 <h2>Probes</h2>
 <p>Status: <select id="pp-status" onchange="ppFilter()"><option value="">all</option>{options}</select></p>
 <table id="probes">{_COLUMNS}<thead><tr><th>status</th><th>probe</th><th>delta / tolerance</th>
-<th>provenance changed</th><th>input</th><th>baseline</th><th>output</th><th>beyond tolerance</th></tr></thead>
+<th>values</th><th>provenance changed</th><th>input</th><th>beyond tolerance</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
 <h2>This run</h2><table>{run}</table>
 </body></html>
@@ -201,6 +282,12 @@ def write_report(report: dict[str, Any], directory: Path) -> dict[str, Path]:
     report = strict(report)
     paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
                              encoding="utf-8")
+    try:
+        import matplotlib  # noqa: F401  (the chart's one dependency, an extra)
+    except ImportError:
+        paths.pop("png")
+        write_html(report, paths["html"], None)
+        return paths
     write_chart(report, paths["png"])
     write_html(report, paths["html"], paths["png"])
     return paths

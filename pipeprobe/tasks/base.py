@@ -7,12 +7,12 @@ A task (built-in or a project's own, named in ``[tool.pipeprobe.tasks]``) subcla
   ``pipeprobe.devices.Target``, ``local_only`` forbids network, ``gguf_file`` or None).
 - ``run(loaded, inputs, params, batch_size=1) -> list``: one plain, JSON-ready result per input, in
   order. ``batch_size`` is more than 1 only where the class says ``batches = True``.
-- ``judge(expect, output) -> list[str]``: the expectation language (``pipeprobe.probes.expect``) with the
+- ``judge(expect, output) -> list[str]``: the expectation language (``pipeprobe.language.expect``) with the
   class's named ``checks``; override only to add context to a miss.
 - Declared, not guessed: ``fields`` (the top-level keys of every result: an ``expect`` path elsewhere is
   refused when the probe file is read), ``checks``, ``batches``, ``gguf`` (``load`` honours models.yaml's
-  ``gguf_file``), ``loads_like`` (another task whose load this one shares), and ``example``: the probe
-  ``pipeprobe init`` writes for the task.
+  ``gguf_file``), ``media`` (inputs name media files), ``loads_like`` (another task whose load this one
+  shares), and ``example``: the probe ``pipeprobe init`` writes for the task.
 
 ``outputs`` is the one way a caller runs an adapter: it passes ``batch_size`` where the task batches
 and checks what ``run`` returned (one JSON-ready result per input), naming the adapter when it did not.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from pipeprobe.probes.expect import Check, judge
+from pipeprobe.language.expect import Check, judge
 from pipeprobe.tasks.common import ProbeInputError
 
 
@@ -50,6 +50,7 @@ class TaskAdapter:
     description: ClassVar[str] = ""
     batches: ClassVar[bool] = False
     gguf: ClassVar[bool] = False
+    media: ClassVar[bool] = False  # inputs name files in the media folder (``tasks.media``)
     loads_like: ClassVar[str | None] = None
     fields: ClassVar[tuple[str, ...]] = ()
     checks: ClassVar[Mapping[str, Check]] = MappingProxyType({})

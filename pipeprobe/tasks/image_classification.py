@@ -44,6 +44,7 @@ class ImageClassification(TaskAdapter):
     """Image classification."""
 
     name = "image-classification"
+    media = True
     description = 'image classification'
     batches = batches
     example = Example(

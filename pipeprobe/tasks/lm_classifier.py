@@ -40,7 +40,7 @@ def load(location: str, revision: str | None, target: Target, local_only: bool, 
 
 
 def judge(expect: dict[str, Any], output: Any) -> list[str]:
-    from pipeprobe.probes.expect import judge as judge_paths
+    from pipeprobe.language.expect import judge as judge_paths
 
     return judge_paths(expect, output)
 

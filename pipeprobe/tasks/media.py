@@ -14,7 +14,8 @@ from typing import Any
 
 from pipeprobe.tasks.common import ProbeInputError
 
-_MEDIA_DIR = Path("fixtures/media")
+FOLDER_KEY = "media_folder"  # the folder a media input's file must be in: the runner adds it (``located``)
+DEFAULT_FOLDER = Path("fixtures/media")
 
 
 class MediaUnavailable(RuntimeError):
@@ -25,10 +26,10 @@ class MediaUnreadable(ProbeInputError):
     """A media file that is there but is not a readable image or recording; the message names it."""
 
 
-def set_media_dir(folder: Path) -> None:
-    """Where media files are looked for (the plugin sets ``<rootdir>/<fixtures>/media``)."""
-    global _MEDIA_DIR
-    _MEDIA_DIR = Path(folder)
+def located(spec: Any, folder: Path) -> Any:
+    """A media input with the folder its file must be in (the probe file's ``media/``); the runner adds it
+    before the adapter runs, over anything the probe file said."""
+    return {**spec, FOLDER_KEY: str(folder)} if isinstance(spec, dict) else spec
 
 
 def media_path(spec: dict[str, Any]) -> Path:
@@ -36,13 +37,14 @@ def media_path(spec: dict[str, Any]) -> Path:
 
     MediaUnreadable (one line) when ``file`` is not a name inside the media folder: absolute, ``..``,
     or a link out of it (the project's data stays in the project)."""
+    media = Path(spec.get(FOLDER_KEY) or DEFAULT_FOLDER) if isinstance(spec, dict) else DEFAULT_FOLDER
     name = spec.get("file") if isinstance(spec, dict) else None
     if not isinstance(name, str) or not name:
-        raise MediaUnreadable(f"media input {str(spec)[:80]}: needs {{file: <name in {_MEDIA_DIR}>}}")
-    path = _MEDIA_DIR / name
-    folder = _MEDIA_DIR.resolve()
+        raise MediaUnreadable(f"media input {str(spec)[:80]}: needs {{file: <name in {media}>}}")
+    path = media / name
+    folder = media.resolve()
     if Path(name).is_absolute() or ".." in Path(name).parts or not path.resolve().is_relative_to(folder):
-        raise MediaUnreadable(f"media file {name!r}: must be a file inside the media folder {_MEDIA_DIR}; refused")
+        raise MediaUnreadable(f"media file {name!r}: must be a file inside the media folder {media}; refused")
     if path.is_file():
         return path
     if spec.get("url"):
@@ -50,7 +52,7 @@ def media_path(spec: dict[str, Any]) -> Path:
     else:
         what = spec.get("description") or "a local file"
         source = f"the notes did not include it ({what}); put such a file at {path}"
-    raise MediaUnavailable(f"media file {spec['file']} is not in {_MEDIA_DIR}: {source} (probes never fetch it)")
+    raise MediaUnavailable(f"media file {spec['file']} is not in {media}: {source} (probes never fetch it)")
 
 
 def read_image(spec: dict[str, Any]) -> Any:

@@ -54,6 +54,7 @@ class SpeechRecognition(TaskAdapter):
     """Automatic speech recognition."""
 
     name = "automatic-speech-recognition"
+    media = True
     description = 'automatic speech recognition'
     batches = batches
     checks = checks

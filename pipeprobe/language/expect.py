@@ -10,8 +10,8 @@ either a bare value (the output there must equal it) or one operator mapping:
 ``{below: tier}`` / ``{approx: X, abs: tier}``: the bound is this run's tolerance tier (``TIER``,
 bound by ``bind_tier`` when the run's device and dtype are known), for numerical-equality claims
 that must hold in float32 and loosen with half precision, ``{matches: REGEX}`` (a search on a
-string, Python's syntax, run by the ``regex`` module with a time bound: a pattern that backtracks catastrophically fails its probe in one line instead of
-hanging), ``{one_of: [...]}``, ``{len: N}``.
+string, Python's syntax, run by the ``regex`` module with a time bound: a pattern that backtracks
+catastrophically fails its probe in one line instead of hanging), ``{one_of: [...]}``, ``{len: N}``.
 
 A key the adapter declares as a named check (a judgement that is not a field check, such
 as a ranking) goes to that check instead of being read as a path.
@@ -26,10 +26,15 @@ from typing import Any
 
 import regex
 
-from pipeprobe.probes.limits import MATCH_TIMEOUT_S, MAX_MATCH_INPUT_CHARS, MAX_PATTERN_CHARS
+from pipeprobe.language.limits import MATCH_TIMEOUT_S, MAX_MATCH_INPUT_CHARS, MAX_PATTERN_CHARS
 
 TIER = "tier"  # a bound that is the run's tolerance tier (its abs; rel for ``rel``)
-OPERATORS = ("approx", "above", "below", "between", "equals", "contains", "matches", "one_of", "len")
+OPERATORS = (
+    "approx", "above", "below", "between", "equals", "contains", "matches", "one_of", "len",
+    # issue 18: negation, and text operators (pipeprobe.language.text_ops)
+    "not", "is_json", "json_schema", "similar", "levenshtein", "rouge",
+)
+_TEXT_OPERATORS = ("is_json", "json_schema", "similar", "levenshtein", "rouge")
 _APPROX_OPTIONS = ("abs", "rel")
 _DEFAULT_REL = 1e-6
 
@@ -62,6 +67,10 @@ class Expectation:
             return f"approx {self.value!r} ({_tolerance_words(self)})"
         if self.op == "equals":
             return repr(self.value)
+        if self.op == "not":
+            return f"not {self.value.describe()}"
+        if self.op == "all":
+            return " and ".join(item.describe() for item in self.value)
         return f"{self.op.replace('_', ' ')} {self.value!r}"
 
 
@@ -87,8 +96,14 @@ def parse(key: Any, wanted: Any) -> Expectation:
     path = tuple(key.split("."))
     if any(not part for part in path):
         raise ExpectError(f"expect key {key!r}: empty step in the path (dot-separated keys and indices)")
+    if _holds_nan(wanted):
+        raise ExpectError(f"expect {key}: holds NaN (.nan), which equals nothing, not even NaN: it could never pass")
+    if _is_operator_list(wanted):  # several operators on one path: all must hold
+        return Expectation(key=key, path=path, op="all", value=tuple(parse(key, item) for item in wanted))
     if not isinstance(wanted, dict):
         return Expectation(key=key, path=path, op="equals", value=wanted)
+    if set(wanted) == {"not"}:  # {not: {operator...}} or {not: value}
+        return Expectation(key=key, path=path, op="not", value=parse(key, wanted["not"]))
     operators = [name for name in wanted if name in OPERATORS]
     if len(operators) != 1:
         raise ExpectError(
@@ -120,8 +135,30 @@ def mentions_tier(expect: Mapping[str, Any]) -> bool:
     return any(isinstance(wanted, dict) and TIER in wanted.values() for wanted in expect.values())
 
 
+def _holds_nan(value: Any) -> bool:
+    if isinstance(value, float):
+        return value != value
+    if isinstance(value, dict):
+        return any(_holds_nan(item) for item in value.values())
+    return isinstance(value, list | tuple) and any(_holds_nan(item) for item in value)
+
+
+def _is_operator_list(wanted: Any) -> bool:
+    """A list of operator mappings (``[{above: 0.5}, {below: 0.9}]``), not a list value to equal."""
+    return isinstance(wanted, list) and bool(wanted) and all(
+        isinstance(item, dict) and len(item) >= 1 and any(name in OPERATORS for name in item) for item in wanted
+    )
+
+
 def _check_operand(e: Expectation) -> None:
     where = f"expect {e.key}: {e.op}"
+    if e.op in _TEXT_OPERATORS:
+        from pipeprobe.language.text_ops import TextOpError, check
+
+        try:
+            check(e.op, e.value)
+        except TextOpError as error:
+            raise ExpectError(f"expect {e.key}: {error}") from None
     if e.op in ("above", "below") and e.value == TIER or e.op == "approx" and TIER in (e.abs, e.rel):
         return  # bound to a number when the run's target is known (bind_tier)
     if e.op in ("approx", "above", "below") and not _finite(e.value):
@@ -226,6 +263,17 @@ def holds(e: Expectation, got: Any) -> bool:
     """Whether the value at the path meets the expectation; ExpectMisfit when the operator can't apply."""
     if e.op == "equals":
         return _equal(got, e.value)
+    if e.op == "not":
+        return not holds(e.value, got)
+    if e.op == "all":
+        return all(holds(item, got) for item in e.value)
+    if e.op in _TEXT_OPERATORS:
+        from pipeprobe.language.text_ops import measure
+
+        try:
+            return measure(e.op, e.value, got)[0]
+        except ValueError as error:
+            raise ExpectMisfit(f"path {e.key}: {error}") from None
     if e.op == "one_of":
         return any(_equal(got, option) for option in e.value)
     if e.op in ("approx", "above", "below", "between"):
@@ -268,6 +316,12 @@ def _allowed(e: Expectation) -> float:
 
 def failure(e: Expectation, got: Any) -> str:
     """The line a person reads when the expectation does not hold."""
+    if e.op == "all":  # the first operator that does not hold
+        return next(failure(item, got) for item in e.value if not holds(item, got))
+    if e.op in _TEXT_OPERATORS:
+        from pipeprobe.language.text_ops import measure
+
+        return f"{e.key}: {_short(got, 120)} {measure(e.op, e.value, got)[1]}"
     line = f"{e.key}: expected {e.describe()}, got {_short(got, 200)}"
     if e.op == "approx":
         line += f" (off by {abs(got - e.value):.6g})"

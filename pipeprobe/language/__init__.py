@@ -1,0 +1,1 @@
+"""What a user writes: the probe-file schema, its limits, and the expectation language."""
