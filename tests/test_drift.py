@@ -104,7 +104,10 @@ def test_a_perturbed_word_drifts_exactly_the_probes_that_contain_it(
     assert failed == moved | {NO_BASELINE}
     for probe in report["probes"]:
         if probe["baseline"] is not None and probe["has_output"]:
-            assert probe["provenance_differences"] == {"transformers": {"baseline": OTHER_VERSION, "run": VERSION}}
+            # the library, and the model files: the perturbed twin's weights (and its re-saved tokenizer files)
+            differences = probe["provenance_differences"]
+            assert differences["transformers"] == {"baseline": OTHER_VERSION, "run": VERSION}
+            assert set(differences) <= {"transformers", "weights", "tokenizer"} and "weights" in differences
     for probe in document.failing(report):
         assert probe["delta"] > probe["allowed"] >= 1e-4 / 2
         assert probe["differences"] and probe["differences"][0].startswith("output.")

@@ -151,7 +151,8 @@ def test_the_pure_packages_never_reach_pytest_or_syrupy():
 
 def test_the_check_finds_a_circle_and_an_upward_import():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
-    assert upward_imports({"pipeprobe.tasks.x": {"pipeprobe.report.y"}}) == [("pipeprobe.tasks.x", "pipeprobe.report.y")]
+    upward = upward_imports({"pipeprobe.tasks.x": {"pipeprobe.report.y"}})
+    assert upward == [("pipeprobe.tasks.x", "pipeprobe.report.y")]
 
 
 if __name__ == "__main__":

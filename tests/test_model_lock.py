@@ -37,6 +37,7 @@ def fixtures(tmp_path: Path) -> Path:
     for path in FIXTURES.glob("*.yaml"):
         if path.name != LOCK_NAME:
             shutil.copy2(path, folder / path.name)
+    shutil.copytree(FIXTURES / "data", folder / "data")  # the case data a test of many cases reads
     return folder
 
 

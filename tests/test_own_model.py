@@ -74,7 +74,7 @@ def test_the_readme_takes_a_team_from_init_to_a_passing_probe_and_a_recorded_bas
               scores.0: {approx: 5.0, abs: 0.0005}
         """))
     (project / "suites" / "test_far.py").write_text(
-        (project / "suites" / "test_ref.py").read_text().replace('SUITE = "ref"', 'SUITE = "far"')
+        re.sub(r"^SUITE = .*$", 'SUITE = "far"', (project / "suites" / "test_ref.py").read_text(), flags=re.M)
     )
     missed = _sh("pytest --model-map=model-map.toml suites/test_far.py -k expectation", project)
     assert missed.returncode == 1, missed.stdout + missed.stderr

@@ -144,9 +144,15 @@ def test_check_names_each_bad_model_map_entry_once(tmp_path):
     path.write_text('[models]\n"a/b" = 3\n"c/d" = {path = "model", colour = 1}\n"e/f" = "model"\n"g/h" = "absent"\n')
     faults: list[str] = []
     _check_model_map(path, faults)
+    empty = tmp_path / "model"  # a folder that is there holds nothing a model needs: each file named once
     assert faults == [
         f"{path}: model 'a/b': must be a folder path or a table with 'path' (got 3)",
         f"{path}: model 'c/d': colour: unknown key",
+        f"{path}: model 'e/f': {empty}: no tokenizer files (one of tokenizer.json, vocab.txt, vocab.json, "
+        "tokenizer.model, spiece.model, sentencepiece.bpe.model, source.spm)",
+        f"{path}: model 'e/f': {empty}: no config.json",
+        f"{path}: model 'e/f': {empty}: no PyTorch weight file (model.safetensors, pytorch_model.bin, "
+        "or a sharded index)",
         f"{path}: model 'g/h': path: {tmp_path / 'absent'} is not a folder",
     ]
 

@@ -30,7 +30,10 @@ def test_uncased_probes_match_the_notes_records_and_cased_ones_skip_naming_the_m
     result.stdout.fnmatch_lines(
         ["*loaded distilbert/distilbert-base-uncased-finetuned-sst-2-english@714eb0f on cpu/float32 (tokenizer)*"]
     )
-    result.stdout.fnmatch_lines(["*model google-bert/bert-base-cased@main unavailable: not in the model map*"])
+    result.stdout.fnmatch_lines([
+        "*model google-bert/bert-base-cased@main unavailable (why: *", "*pipeprobe models*",
+        "*google-bert/bert-base-cased@main: unavailable, its 12 probes skipped: not in the model map*",
+    ])
 
 
 def test_a_tokenizer_only_entry_does_not_serve_the_model_itself(project, tokenizer_map):

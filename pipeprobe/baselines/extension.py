@@ -17,7 +17,8 @@ from syrupy.data import SnapshotCollections
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from pipeprobe.baselines import store
-from pipeprobe.baselines.verdict import BaselineVerdict
+from pipeprobe.baselines.statuses import CORRUPT, NEW
+from pipeprobe.baselines.verdict import CORRUPT_PREFIX, BaselineVerdict
 
 
 class NonFiniteOutput(ValueError):
@@ -98,10 +99,18 @@ class ProbeSnapshotExtension(JSONSnapshotExtension):
         return not (self.update and not verdict.own_target)
 
     def diff_lines(self, serialized_data: Any, snapshot_data: Any) -> Iterator[str]:
+        """The verdict in words: a missing or corrupt file named, else what moved beyond which tolerance."""
         verdict = self.verdict_of()
         if verdict is None:
             yield "this probe was not judged (no record of its run)"
             return
-        yield f"{verdict.baseline_status}" + (f", compared with {verdict.compared_with}" if verdict.compared_with
-                                              else "")
+        if verdict.baseline_status == NEW:
+            yield f"no baseline file {self.location}: run with --snapshot-update to record one"
+            return
+        if verdict.baseline_status == CORRUPT:
+            why = verdict.differences[0].removeprefix(CORRUPT_PREFIX) if verdict.differences else "?"
+            yield f"baseline file {self.location} is corrupt: {why}"
+            yield "run with --snapshot-update to record a new baseline"
+            return
+        yield verdict.baseline_status + (f", compared with {verdict.compared_with}" if verdict.compared_with else "")
         yield from (f"  {difference}" for difference in verdict.differences)

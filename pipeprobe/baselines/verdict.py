@@ -32,6 +32,7 @@ from pipeprobe.baselines.store import CORRUPT_FIELD
 from pipeprobe.tolerance import Tolerance
 
 COMPARED_FIELDS = ("input", "output")
+CORRUPT_PREFIX = "baseline file is corrupt: "
 HOLDING = (UNCHANGED, WITHIN)
 
 
@@ -160,7 +161,7 @@ def compare_probe(
         status = NEW
     elif CORRUPT_FIELD in baseline:  # the file is there but is not a baseline: never "new (no baseline)"
         status = CORRUPT
-        found["differences"] = [f"baseline file is corrupt: {baseline[CORRUPT_FIELD]}"]
+        found["differences"] = [f"{CORRUPT_PREFIX}{baseline[CORRUPT_FIELD]}"]
     else:
         found["provenance_differences"] = provenance_differences(
             {"revision": baseline.get("revision"), **(baseline.get("provenance") or {})},

@@ -29,6 +29,7 @@ The lexicon kinds read ``pipeprobe.behaviour.lexicons`` (package data, English a
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import zlib
@@ -318,7 +319,10 @@ _MAKERS: dict[str, Callable[[str, random.Random, int, str], str | None]] = {
 }
 
 
+@functools.cache
 def _pattern(phrase: str, ignore_case: bool) -> re.Pattern[str]:
+    """Compiled once per phrase: lexicon swaps test every lexicon word against every case (re's own cache
+    holds 512 patterns, far fewer than the lexicons' words)."""
     return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", re.IGNORECASE if ignore_case else 0)
 
 

@@ -240,3 +240,11 @@ def assert_expected(probe: Probe, output: Any) -> None:
     if problems:
         __tracebackhide__ = True
         raise ExpectationMiss(f"{probe.describe()}: " + "; ".join(problems))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's encoder for ``similar`` expectations ends with the session (in-process runs don't share it)."""
+    if RUNNER_KEY in config.stash:
+        from pipeprobe.language.text_ops import set_embedder
+
+        set_embedder(None)
