@@ -85,12 +85,12 @@ REFERENCE = {
 
 def test_each_target_reads_its_own_entry_or_the_reference_never_another_target():
     own = targets.select(REFERENCE, ["cpu/bfloat16"], HALF_PRECISION, tolerance_between)
-    assert own.own and own.record["output"]["score"] == 0.51 and own.tolerance == HALF_PRECISION
+    assert own.own and own.values["output"]["score"] == 0.51 and own.tolerance == HALF_PRECISION
     reference = targets.select(REFERENCE, ["cpu/float32"], CPU_FLOAT32, tolerance_between)
-    assert reference.own and reference.record["output"]["score"] == 0.5 and reference.tolerance == CPU_FLOAT32
+    assert reference.own and reference.values["output"]["score"] == 0.5 and reference.tolerance == CPU_FLOAT32
     # float16 on CPU has no entry: the reference under the cross-target tier, never the bfloat16 values
     other = targets.select(REFERENCE, ["cpu/float16"], tier_for("cpu", "float16"), tolerance_between)
-    assert not other.own and other.record["output"]["score"] == 0.5
+    assert not other.own and other.values["output"]["score"] == 0.5
     assert "cross-target" in other.tolerance.tier and "cross-target" in other.describe()
     # a GPU: its capability's entry, then plain cuda, then the reference under at least the accelerator tier
     gpu = targets.select(REFERENCE, ["cuda-sm90/float32", "cuda/float32"], tier_for("cuda", "float32"),
