@@ -1,6 +1,6 @@
 """The bad-input campaign's shared project and verdicts (issue 9, split by surface in issue 17).
 
-Each ``tests/test_bad_inputs_<surface>.py`` case asserts the exact outcome: the exit code, the one
+Each ``tests/hostile/test_bad_inputs_<surface>.py`` case asserts the exact outcome: the exit code, the one
 line that says what is wrong (no traceback, no INTERNALERROR), nothing written outside the project,
 and the baselines untouched. Runs are in-process (``run_inprocess``) on a small project of its own:
 one SST-2 probe file, its twin, and baselines recorded by the first run (the ``demo`` fixture in

@@ -14,12 +14,11 @@ pytest_plugins = ["pytester"]
 PROJECT = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("suites", "fixtures", "snapshots", "pyproject.toml")
 
-# Tests whose answer depends on the transformers version: the adapters against twins. CI runs
-# these again on transformers 4.57 (`pytest tests -m transformers_api`); the rest (reports,
-# CLI, config, shards) is the same code on both. A module may also opt in with
-# `pytestmark = pytest.mark.transformers_api`.
+# Tests whose answer depends on the transformers version: the adapters against twins, every module
+# under tests/adapters/. CI runs these again on transformers 4.57 (`pytest tests -m transformers_api`);
+# the rest (reports, CLI, config, shards) is the same code on both.
 TRANSFORMERS_API = "transformers_api"
-TRANSFORMERS_API_MODULES = ("test_micro_batching.py", "test_tokenizer_suite.py")
+ADAPTER_TESTS = Path(__file__).resolve().parent / "adapters"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,8 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        name = item.path.name
-        if name.endswith("_twin.py") or name in TRANSFORMERS_API_MODULES:
+        if item.path.is_relative_to(ADAPTER_TESTS):  # marked by folder, not by file name
             item.add_marker(TRANSFORMERS_API)
 
 
@@ -98,7 +96,7 @@ def _not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-# The bad-input campaign's project (tests/bad_inputs.py; the tests/test_bad_inputs_<surface>.py files) ----------------
+# The bad-input campaign's project (tests/bad_inputs.py; tests/hostile/test_bad_inputs_<surface>.py) ---------
 @pytest.fixture
 def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder outside the project: nothing may ever be written into it."""

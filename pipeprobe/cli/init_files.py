@@ -4,7 +4,7 @@ The workflow runs the probes on every push and pull request with ``--require-mod
 that can't be had fails the run rather than skipping), keeps the HTML and drift reports as
 artifacts, writes the drift table into the job summary, and every night also runs ``pipeprobe
 history`` over the last nights' drift reports (kept in the actions cache). ``actionlint`` checks it
-(tests/test_init_files.py).
+(tests/unit/test_init_files.py).
 """
 
 from __future__ import annotations

@@ -83,5 +83,5 @@ def test_the_projects_own_probe_files_have_no_empty_expect_outside_behaviour_or_
     from pipeprobe.cli.check import check_project
     from pipeprobe.config import load_config
 
-    faults, _ = check_project(load_config(Path(__file__).resolve().parents[1]))
+    faults, _ = check_project(load_config(Path(__file__).resolve().parents[2]))
     assert not [line for line in faults if "expect: empty" in line], faults

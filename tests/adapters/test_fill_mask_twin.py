@@ -54,7 +54,7 @@ def test_update_writes_the_top_two_of_both_models_then_a_second_run_matches(proj
 
 
 def test_the_notes_baseline_holds_the_portuguese_berts_recorded_top_two():
-    folder = Path(__file__).resolve().parents[1] / FOLDERS["exercicio-bert-pt"]
+    folder = Path(__file__).resolve().parents[2] / FOLDERS["exercicio-bert-pt"]
     record = json.loads((folder / "exercicio-bert-pt.json").read_text())
     assert record["provenance"]["transformers"] == "4.55.2"
     assert [(p["token"], p["token_str"], p["score"]) for p in record["output"]] == [
@@ -64,7 +64,7 @@ def test_the_notes_baseline_holds_the_portuguese_berts_recorded_top_two():
 
 
 def test_the_expectation_holds_on_the_recorded_top_two_and_catches_a_bad_ranking():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     probe = next(p for p in load_suite(root / "fixtures/fill_mask.yaml") if p.id == "exercicio-bert-pt")
     output = json.loads((root / FOLDERS[probe.id] / f"{probe.id}.json").read_text())["output"]
     judge = adapter_for("fill-mask").judge

@@ -156,7 +156,7 @@ def test_killed_updates_leave_whole_baselines_and_no_temporary_files(tmp_path):
     env.pop("PYTEST_XDIST_WORKER", None)
     done = subprocess.run(
         [sys.executable, "-m", "tests.test_interrupts", "--kills", "20", "--folder", str(tmp_path)],
-        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True, timeout=1200,
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=1200,
     )
     counts = json.loads(done.stdout.strip().splitlines()[-1])
     assert counts["kills"] == 20 and counts["hung"] == 0, counts

@@ -17,7 +17,7 @@ from pipeprobe.models.lock import LOCK_NAME, LockEntry, LockFileError, read_lock
 from pipeprobe.probes.catalogue import load_catalogue
 from tests.conftest import run
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 CASED, UNCASED = "google-bert/bert-base-cased", "google-bert/bert-base-uncased"
 GPT2, SMOLLM2_360M = "openai-community/gpt2", "HuggingFaceTB/SmolLM2-360M"

@@ -15,7 +15,7 @@ from pipeprobe.tasks import question_answering, summarization, translation
 from tests import twins
 from tests.conftest import run_inprocess
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 SELECT = "question_answering or summarization or translation"
 PROBES = 5
 ADAPTERS = {

@@ -15,7 +15,7 @@ from pipeprobe.tolerance import CPU_FLOAT32, tier_for
 from tests import twins
 from tests.conftest import run_inprocess
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 SST2_SLUG = "distilbert--distilbert-base-uncased-finetuned-sst-2-english@714eb0f"
 BERT_SLUG = "google-bert--bert-base-cased@main"
 SELECT = "model_outputs or batching"

@@ -63,7 +63,7 @@ def test_every_probe_of_the_four_suites_is_collected_under_its_markers(project):
 
 
 def test_notes_baselines_hold_the_grouped_entities_and_flag_the_doubtful_pos_score():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     ner = json.loads((root / FOLDERS["ner", "exercicio-dslim"] / "exercicio-dslim.json").read_text())
     assert [(g["entity_group"], g["word"], g["start"], g["end"]) for g in ner["output"]] == [
         ("PER", "Sylvain", 11, 18), ("ORG", "Hugging Face", 33, 45), ("LOC", "Brooklyn", 49, 57),
@@ -75,7 +75,7 @@ def test_notes_baselines_hold_the_grouped_entities_and_flag_the_doubtful_pos_sco
 
 
 def test_the_expectations_hold_on_the_recorded_groups_and_a_missed_entity_is_named():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     judge = adapter_for("token-classification").judge
     for suite, probe_id in (("ner", "exercicio-dslim"), ("pos", "teste-01")):
         probe = next(p for p in load_suite(root / f"fixtures/{suite}.yaml") if p.id == probe_id)

@@ -1,7 +1,7 @@
 """The package's import graph: no circles (imports inside functions count too), no import that runs
 back up a floor, and the pure packages never reach pytest or syrupy.
 
-Show it: ``python tests/test_import_graph.py`` prints the floors, each package's imports and the counts.
+Show it: ``python tests/unit/test_import_graph.py`` prints the floors, each package's imports and the counts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import ast
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "pipeprobe"
+PACKAGE = Path(__file__).resolve().parents[2] / "pipeprobe"
 # The intended floors, ground first: a module imports only its own floor or lower ones.
 FLOORS: list[set[str]] = [
     {"pipeprobe", "strict_json", "paths", "devices", "tolerance"},  # ground: no pipeprobe import

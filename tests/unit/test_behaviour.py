@@ -124,7 +124,7 @@ def test_the_sampling_judgement_agrees_with_the_notes_on_their_two_recorded_text
 
     from pipeprobe.language.expect import judge
 
-    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
     probe = yaml.safe_load((fixtures / "smollm2_sampling.yaml").read_text(encoding="utf-8"))["probes"][0]
     first = (
         "The clouds are sereny and bright, and the air is so fresh that people can breathe freely without looking down."

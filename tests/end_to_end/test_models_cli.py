@@ -12,7 +12,7 @@ from pipeprobe.cli import main as cli
 from pipeprobe.models import resolution
 from tests import twins
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
 

@@ -66,7 +66,7 @@ def test_shift_within_tolerance_matches_and_beyond_it_fails_naming_probe_and_del
 
 
 def test_notes_baselines_carry_their_provenance_and_flag_doubtful_records():
-    folder = Path(__file__).resolve().parents[1] / SNAPSHOTS
+    folder = Path(__file__).resolve().parents[2] / SNAPSHOTS
     records = {path.stem: json.loads(path.read_text()) for path in folder.glob("*.json")}
     assert len(records) == RECORDED_BY_NOTES
     assert all(record["provenance"]["transformers"] == "4.55.2" for record in records.values())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # files a run writes, which a clone doesn't have until then (the docs say so where they name them)
 GENERATED = ("fixtures/models.lock.yaml", "reports/", "models/", "snapshots/ref/", "site/",
              # in a project `pipeprobe init` writes (the docs' examples), not in this repository

@@ -49,7 +49,7 @@ def test_update_writes_every_ranking_then_a_second_run_matches_it(project, bart_
 
 
 def test_notes_baselines_hold_every_label_and_score_of_the_five_restaurant_tests():
-    folder = Path(__file__).resolve().parents[1] / SNAPSHOTS
+    folder = Path(__file__).resolve().parents[2] / SNAPSHOTS
     records = {path.stem: json.loads(path.read_text()) for path in folder.glob("*.json")}
     records = {name: record for name, record in records.items() if record["provenance"]["source"].startswith("notes:")}
     assert sorted(records) == ["teste-01", "teste-02", "teste-03", "teste-04", "teste-05"]
@@ -63,7 +63,7 @@ def test_notes_baselines_hold_every_label_and_score_of_the_five_restaurant_tests
 
 
 def test_the_expectations_agree_with_the_notes_verdicts_on_the_recorded_rankings():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     adapter = adapter_for("zero-shot-classification")
     for probe in load_suite(root / "fixtures/zero_shot.yaml"):
         if not probe.recorded:

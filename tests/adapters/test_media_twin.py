@@ -12,7 +12,7 @@ from pipeprobe.tasks import media
 from tests import twins
 from tests.conftest import run_inprocess
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 VIT_SLUG = "google--vit-base-patch16-224@3f49326"
 WHISPER_SLUG = "openai--whisper-small@main"
 CAT_URL = "https://huggingface.co/datasets/huggingface/documentation-images/resolve/main/pipeline-cat-chonk.jpeg"

@@ -1,0 +1,1 @@
+"""Whole pytest runs of copied projects (pytester), the command line and the reports."""
