@@ -4,7 +4,7 @@ After every kill each baseline still parses and is either its old or its new ver
 stray diffs), nothing else in the project changed, and the next complete update leaves no
 temporary file behind. CI kills 20 updates; by hand, 200 (or any number):
 
-    OMP_NUM_THREADS=1 python -m tests.test_interrupts --kills 200
+    OMP_NUM_THREADS=1 python -m tests.end_to_end.test_interrupts --kills 200
 
 Each update runs in a child forked from a process that has already imported torch and
 transformers (so a kill costs the update, not an interpreter start), and is killed after a
@@ -155,7 +155,7 @@ def test_killed_updates_leave_whole_baselines_and_no_temporary_files(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.pop("PYTEST_XDIST_WORKER", None)
     done = subprocess.run(
-        [sys.executable, "-m", "tests.test_interrupts", "--kills", "20", "--folder", str(tmp_path)],
+        [sys.executable, "-m", "tests.end_to_end.test_interrupts", "--kills", "20", "--folder", str(tmp_path)],
         cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=1200,
     )
     counts = json.loads(done.stdout.strip().splitlines()[-1])
