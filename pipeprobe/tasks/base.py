@@ -47,7 +47,6 @@ class TaskAdapter:
     """A task: how its model loads, how probes run (micro-batched where it can), how outputs are judged."""
 
     name: ClassVar[str] = ""
-    description: ClassVar[str] = ""
     batches: ClassVar[bool] = False
     gguf: ClassVar[bool] = False
     media: ClassVar[bool] = False  # inputs name files in the media folder (``tasks.media``)

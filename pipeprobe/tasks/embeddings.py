@@ -23,44 +23,6 @@ from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Encoder
 from pipeprobe.tasks.common import chunked, load_with_tokenizer
-from pipeprobe.tasks.judging import judge_fields
-
-gguf = True  # load() honours models.yaml's gguf_file
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Encoder:
-    from transformers import AutoModel
-
-    location, revision = local_source(location, revision, local_only, gguf_file)
-    return load_with_tokenizer(AutoModel, location, revision, target, local_only)
-
-
-batches = True  # ``embed`` and ``similarity`` probes are micro-batched (padded, masked, length-sorted calls)
-
-
-def run(encoder: Encoder, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[dict[str, Any]]:
-    check = params.get("check", "embed")
-    if check == "embed":
-        head = int(params.get("head", 5))
-        if batch_size <= 1:
-            return [_embed(encoder, text, head) for text in inputs]
-        return [_embedding(vector, head) for chunk in chunked(list(inputs), batch_size)
-                for vector in _pooled(encoder, chunk)]
-    if check == "shape":
-        return [{"last_hidden_state": _hidden(encoder, list(item))[0].shape_list} for item in inputs]
-    if check == "similarity":
-        if batch_size <= 1:
-            return [_similarity(encoder, item) for item in inputs]
-        return _similarities(encoder, list(inputs), batch_size)
-    if check == "padding":
-        return [_padding(encoder, list(item)) for item in inputs]
-    if check == "truncation":
-        return [_truncation(encoder, item, bool(params.get("truncation", False))) for item in inputs]
-    raise ValueError(f"unknown embeddings check {check!r}")
-
-
-def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    return judge_fields(expect, output)
 
 
 @dataclass
@@ -170,9 +132,8 @@ class FeatureExtraction(TaskAdapter):
     """Sentence embeddings (mean pooling)."""
 
     name = "feature-extraction"
-    description = 'sentence embeddings (mean pooling)'
-    batches = batches
-    gguf = gguf
+    batches = True  # ``embed`` and ``similarity`` probes are micro-batched (padded, masked, length-sorted calls)
+    gguf = True  # load() honours models.yaml's gguf_file
     example = Example(
         input={'query': 'The weather is lovely today.',
                'candidates': ["It's so sunny outside!", 'He drove to the stadium.']},
@@ -181,11 +142,29 @@ class FeatureExtraction(TaskAdapter):
     )
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
-             gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+             gguf_file: str | None) -> Encoder:
+        from transformers import AutoModel
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params, batch_size=batch_size)
+        location, revision = local_source(location, revision, local_only, gguf_file)
+        return load_with_tokenizer(AutoModel, location, revision, target, local_only)
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Encoder, inputs: list[Any], params: dict[str, Any],
+            batch_size: int = 1) -> list[dict[str, Any]]:
+        check = params.get("check", "embed")
+        if check == "embed":
+            head = int(params.get("head", 5))
+            if batch_size <= 1:
+                return [_embed(loaded, text, head) for text in inputs]
+            return [_embedding(vector, head) for chunk in chunked(list(inputs), batch_size)
+                    for vector in _pooled(loaded, chunk)]
+        if check == "shape":
+            return [{"last_hidden_state": _hidden(loaded, list(item))[0].shape_list} for item in inputs]
+        if check == "similarity":
+            if batch_size <= 1:
+                return [_similarity(loaded, item) for item in inputs]
+            return _similarities(loaded, list(inputs), batch_size)
+        if check == "padding":
+            return [_padding(loaded, list(item)) for item in inputs]
+        if check == "truncation":
+            return [_truncation(loaded, item, bool(params.get("truncation", False))) for item in inputs]
+        raise ValueError(f"unknown embeddings check {check!r}")

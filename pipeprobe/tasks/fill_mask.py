@@ -7,35 +7,6 @@ from typing import Any
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
-from pipeprobe.tasks.judging import judge_fields
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
-    from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
-
-    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-    model = load_model(AutoModelForMaskedLM, location, revision, target, local_only)
-    return pipeline("fill-mask", model=model, tokenizer=tokenizer, device=model.device)
-
-
-batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.execution.batching)
-
-
-def run(unmasker: Any, inputs: list[str], params: dict[str, Any], batch_size: int = 1) -> list[list[dict[str, Any]]]:
-    """One call per input (``batch_size`` > 1: one padded call per batch); each prediction as
-    {score, token, token_str, sequence}, best first."""
-    results = []
-    for predictions in run_pipeline(unmasker, inputs, params, batch_size):
-        results.append([
-            {
-                "score": float(prediction["score"]),
-                "token": int(prediction["token"]),
-                "token_str": str(prediction["token_str"]),
-                "sequence": str(prediction["sequence"]),
-            }
-            for prediction in predictions
-        ])
-    return results
 
 
 def _check_count(count: int, output: list[dict[str, Any]]) -> str | None:
@@ -52,21 +23,13 @@ def _check_count(count: int, output: list[dict[str, Any]]) -> str | None:
     return "; ".join(problems) or None
 
 
-checks = {"count": _check_count}
-
-
-def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
-    """The expectation language on the list of predictions (``0.token_str``), plus ``count``."""
-    return judge_fields(expect, output, checks)
-
-
 class FillMask(TaskAdapter):
-    """Masked-token prediction."""
+    """Masked-token prediction: the expectation language on the list of predictions (``0.token_str``),
+    plus the named check ``count``."""
 
     name = "fill-mask"
-    description = 'masked-token prediction'
-    batches = batches
-    checks = checks
+    batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.execution.batching)
+    checks = {"count": _check_count}
     example = Example(
         input='Paris is the [MASK] of France.',
         expect={'count': 3},
@@ -75,10 +38,25 @@ class FillMask(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+        from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params, batch_size=batch_size)
+        tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
+        model = load_model(AutoModelForMaskedLM, location, revision, target, local_only)
+        return pipeline("fill-mask", model=model, tokenizer=tokenizer, device=model.device)
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Any, inputs: list[str], params: dict[str, Any],
+            batch_size: int = 1) -> list[list[dict[str, Any]]]:
+        """One call per input (``batch_size`` > 1: one padded call per batch); each prediction as
+        {score, token, token_str, sequence}, best first."""
+        results = []
+        for predictions in run_pipeline(loaded, inputs, params, batch_size):
+            results.append([
+                {
+                    "score": float(prediction["score"]),
+                    "token": int(prediction["token"]),
+                    "token_str": str(prediction["token_str"]),
+                    "sequence": str(prediction["sequence"]),
+                }
+                for prediction in predictions
+            ])
+        return results

@@ -12,41 +12,15 @@ from typing import Any
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
-from pipeprobe.tasks.judging import judge_fields
 from pipeprobe.tasks.media import read_image
-
-batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
-    from transformers import AutoImageProcessor, AutoModelForImageClassification, pipeline
-
-    processor = AutoImageProcessor.from_pretrained(location, use_fast=False, **pretrained_kwargs(revision, local_only))
-    model = load_model(AutoModelForImageClassification, location, revision, target, local_only)
-    return pipeline("image-classification", model=model, image_processor=processor, device=model.device)
-
-
-def run(classifier: Any, inputs: list[dict[str, Any]], params: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """The top labels (5 by default) with their scores, for each image."""
-    results = []
-    for spec in inputs:
-        ranking = classifier(read_image(spec), **params)
-        results.append([{"label": item["label"], "score": float(item["score"])} for item in ranking])
-    return results
-
-
-def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
-    """The expectation language on the ranking (``0.label: {one_of: [...]}``: an accepted best guess)."""
-    return judge_fields(expect, output)
 
 
 class ImageClassification(TaskAdapter):
-    """Image classification."""
+    """Image classification: the expectation language on the ranking (``0.label: {one_of: [...]}``: an
+    accepted best guess)."""
 
     name = "image-classification"
     media = True
-    description = 'image classification'
-    batches = batches
     example = Example(
         input={'file': 'example.jpg'},
         expect={'0.score': {'between': [0.0, 1.0]}},
@@ -54,10 +28,18 @@ class ImageClassification(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+        from transformers import AutoImageProcessor, AutoModelForImageClassification, pipeline
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
+        processor = AutoImageProcessor.from_pretrained(location, use_fast=False,
+                                                       **pretrained_kwargs(revision, local_only))
+        model = load_model(AutoModelForImageClassification, location, revision, target, local_only)
+        return pipeline("image-classification", model=model, image_processor=processor, device=model.device)
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Any, inputs: list[dict[str, Any]], params: dict[str, Any],
+            batch_size: int = 1) -> list[list[dict[str, Any]]]:
+        """The top labels (5 by default) with their scores, for each image."""
+        results = []
+        for spec in inputs:
+            ranking = loaded(read_image(spec), **params)
+            results.append([{"label": item["label"], "score": float(item["score"])} for item in ranking])
+        return results

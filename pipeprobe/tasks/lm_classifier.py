@@ -26,43 +26,7 @@ from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Classifier
 from pipeprobe.tasks.common import load_with_tokenizer
 
-gguf = True  # load() honours models.yaml's gguf_file
-batches = False  # run() groups its own forward passes (params.batch_size, default 16)
-loads_like = "text-generation"  # the same model and tokenizer: one load serves both tasks (pipeprobe.execution.runner)
 DEFAULT_TEMPLATE = "Classify the text as {options}. Answer with one word.\nText: {text}"
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Classifier:
-    from transformers import AutoModelForCausalLM
-
-    location, revision = local_source(location, revision, local_only, gguf_file)
-    return load_with_tokenizer(AutoModelForCausalLM, location, revision, target, local_only)
-
-
-def judge(expect: dict[str, Any], output: Any) -> list[str]:
-    from pipeprobe.language.expect import judge as judge_paths
-
-    return judge_paths(expect, output)
-
-
-def run(classifier: Classifier, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
-    items = [_item(value, params) for value in inputs]
-    calibrate = [str(text) for text in params.get("calibrate") or []]
-    label_sets = list(dict.fromkeys(labels for _, labels in items))
-    content_free = [(text, labels) for labels in label_sets for text in calibrate]
-    requests = [(text, labels, label) for text, labels in [*items, *content_free] for label in labels]
-    logprobs = _score(classifier, requests, params)
-    prior: dict[tuple[tuple[str, ...], str], float] = {}
-    for labels in label_sets:
-        for label in labels:
-            values = [logprobs[(text, labels, label)] for text in calibrate]
-            prior[(labels, label)] = sum(values) / len(values) if values else 0.0
-    results = []
-    for text, labels in items:
-        raw = {label: logprobs[(text, labels, label)] for label in labels}
-        scores = _softmax({label: raw[label] - prior[(labels, label)] for label in labels})
-        results.append({"label": max(labels, key=lambda label: scores[label]), "scores": scores, "logprobs": raw})
-    return results
 
 
 def _item(value: Any, params: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -155,10 +119,10 @@ class LmClassification(TaskAdapter):
     """A causal LM as a zero-shot classifier (label log-probabilities)."""
 
     name = "lm-classification"
-    description = 'a causal LM as a zero-shot classifier (label log-probabilities)'
-    batches = batches
-    gguf = gguf
-    loads_like = loads_like
+    batches = False  # run() groups its own forward passes (params.batch_size, default 16)
+    gguf = True  # load() honours models.yaml's gguf_file
+    # the same model and tokenizer: one load serves both tasks (pipeprobe.execution.runner)
+    loads_like = "text-generation"
     example = Example(
         input='I love this product!',
         expect={'label': {'one_of': ['positive', 'negative']}},
@@ -168,11 +132,28 @@ class LmClassification(TaskAdapter):
     )
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
-             gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+             gguf_file: str | None) -> Classifier:
+        from transformers import AutoModelForCausalLM
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
+        location, revision = local_source(location, revision, local_only, gguf_file)
+        return load_with_tokenizer(AutoModelForCausalLM, location, revision, target, local_only)
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Classifier, inputs: list[Any], params: dict[str, Any],
+            batch_size: int = 1) -> list[dict[str, Any]]:
+        items = [_item(value, params) for value in inputs]
+        calibrate = [str(text) for text in params.get("calibrate") or []]
+        label_sets = list(dict.fromkeys(labels for _, labels in items))
+        content_free = [(text, labels) for labels in label_sets for text in calibrate]
+        requests = [(text, labels, label) for text, labels in [*items, *content_free] for label in labels]
+        logprobs = _score(loaded, requests, params)
+        prior: dict[tuple[tuple[str, ...], str], float] = {}
+        for labels in label_sets:
+            for label in labels:
+                values = [logprobs[(text, labels, label)] for text in calibrate]
+                prior[(labels, label)] = sum(values) / len(values) if values else 0.0
+        results = []
+        for text, labels in items:
+            raw = {label: logprobs[(text, labels, label)] for label in labels}
+            scores = _softmax({label: raw[label] - prior[(labels, label)] for label in labels})
+            results.append({"label": max(labels, key=lambda label: scores[label]), "scores": scores, "logprobs": raw})
+        return results

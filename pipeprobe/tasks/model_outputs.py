@@ -24,30 +24,10 @@ from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
 from pipeprobe.tasks.common import load_with_tokenizer, pretrained_kwargs
-from pipeprobe.tasks.judging import judge_fields
 from pipeprobe.tolerance import CPU_FLOAT32, Tolerance
 
 PAD = "<pad>"
 ABSENT = "<absent>"
-batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Loaded:
-    """The tokenizer and the model, with its sequence-classification head when it was trained with one."""
-    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
-
-    config = AutoConfig.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-    has_head = any(name.endswith("ForSequenceClassification") for name in config.architectures or [])
-    auto_class = AutoModelForSequenceClassification if has_head else AutoModel
-    return load_with_tokenizer(auto_class, location, revision, target, local_only)
-
-
-def run(loaded: Loaded, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
-    import torch
-
-    operation = OPERATIONS[params["op"]]
-    with torch.no_grad():
-        return [operation(loaded, value, params) for value in inputs]
 
 
 # Operations -------------------------------------------------------------------------------
@@ -212,13 +192,7 @@ def captured_warnings() -> Iterator[list[str]]:
         library.setLevel(level)
 
 
-# Judging ----------------------------------------------------------------------------------
-def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    """The expectation language (``shape``, ``config.hidden_size``, ``id2label: {equals: ...}``) plus the
-    named checks in ``checks``."""
-    return judge_fields(expect, output, checks)
-
-
+# Named checks -----------------------------------------------------------------------------
 def _judge_argmax(wanted: list[int], output: dict[str, Any]) -> str | None:
     got = [max(range(len(row)), key=row.__getitem__) for row in output["logits"]]
     return None if got == wanted else f"expected the largest logit at {wanted}, got {got} (logits {output['logits']})"
@@ -273,34 +247,39 @@ def _close(left: list[float], right: list[float], tolerance: Tolerance) -> bool:
     return all(tolerance.allows(b, a) for a, b in zip(left, right, strict=True))
 
 
-# Named checks: judgements of the model's behaviour that are not one field's value.
-checks: dict[str, Callable[[Any, dict[str, Any]], str | None]] = {
-    "argmax": _judge_argmax,
-    "raises": _judge_raises,
-    "rows_equal": _judge_rows_equal,
-    "rows_match_sequences": _judge_rows_match,
-    "long_sequence": _judge_long,
-}
-
-
+# The task ---------------------------------------------------------------------------------
 class ModelOutputs(TaskAdapter):
-    """Model outputs: shapes, logits, configs, batching."""
+    """Model outputs: shapes, logits, configs, batching. Judged by the expectation language (``shape``,
+    ``config.hidden_size``, ``id2label: {equals: ...}``) plus the named checks in ``checks``."""
 
     name = "model-outputs"
-    description = 'model outputs: shapes, logits, configs, batching'
-    batches = batches
-    checks = checks
+    # Named checks: judgements of the model's behaviour that are not one field's value.
+    checks = {
+        "argmax": _judge_argmax,
+        "raises": _judge_raises,
+        "rows_equal": _judge_rows_equal,
+        "rows_match_sequences": _judge_rows_match,
+        "long_sequence": _judge_long,
+    }
     example = Example(
         input=['Hello!', 'Cool.'],
         expect={'shape': {'len': 2}},
     )
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
-             gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+             gguf_file: str | None) -> Loaded:
+        """The tokenizer and the model, with its sequence-classification head when it was trained with one."""
+        from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
+        config = AutoConfig.from_pretrained(location, **pretrained_kwargs(revision, local_only))
+        has_head = any(name.endswith("ForSequenceClassification") for name in config.architectures or [])
+        auto_class = AutoModelForSequenceClassification if has_head else AutoModel
+        return load_with_tokenizer(auto_class, location, revision, target, local_only)
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Loaded, inputs: list[Any], params: dict[str, Any],
+            batch_size: int = 1) -> list[dict[str, Any]]:
+        import torch
+
+        operation = OPERATIONS[params["op"]]
+        with torch.no_grad():
+            return [operation(loaded, value, params) for value in inputs]

@@ -21,26 +21,8 @@ from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Loaded
 from pipeprobe.tasks.common import load_with_tokenizer
-from pipeprobe.tasks.judging import judge_fields
 
 DEFAULTS = {"top_k": 1, "max_answer_len": 15, "align_to_words": True, "handle_impossible_answer": False}
-
-
-batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Loaded:
-    from transformers import AutoModelForQuestionAnswering
-
-    loaded = load_with_tokenizer(AutoModelForQuestionAnswering, location, revision, target, local_only)
-    if not loaded.tokenizer.is_fast:
-        raise ValueError(f"{location}: question answering needs a fast tokenizer (character offsets)")
-    return loaded
-
-
-def run(loaded: Loaded, inputs: list[dict[str, str]], params: dict[str, Any]) -> list[Any]:
-    options = {**DEFAULTS, **params}
-    return [answer(loaded, item["question"], item["context"], **options) for item in inputs]
 
 
 def answer(
@@ -154,33 +136,27 @@ def _check_answer_within(passage: str, output: dict[str, Any]) -> str | None:
     return f"expected an answer from {passage!r}, got {got!r} (score {output['score']:.4f})"
 
 
-checks = {"answer_within": _check_answer_within}
-
-
-def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    """The expectation language on ``{answer, score, start, end}`` (``answer``: the exact answer), plus
-    ``answer_within``."""
-    return judge_fields(expect, output, checks)
-
-
 class QuestionAnswering(TaskAdapter):
-    """Extractive question answering."""
+    """Extractive question answering: the expectation language on ``{answer, score, start, end}``
+    (``answer``: the exact answer), plus the named check ``answer_within``."""
 
     name = "question-answering"
-    description = 'extractive question answering'
-    batches = batches
-    checks = checks
+    checks = {"answer_within": _check_answer_within}
     example = Example(
         input={'question': 'Where do I work?', 'context': 'My name is Sylvain and I work at Hugging Face in Brooklyn.'},
         expect={'answer_within': 'My name is Sylvain and I work at Hugging Face in Brooklyn.'},
     )
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
-             gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+             gguf_file: str | None) -> Loaded:
+        from transformers import AutoModelForQuestionAnswering
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
+        loaded = load_with_tokenizer(AutoModelForQuestionAnswering, location, revision, target, local_only)
+        if not loaded.tokenizer.is_fast:
+            raise ValueError(f"{location}: question answering needs a fast tokenizer (character offsets)")
+        return loaded
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Loaded, inputs: list[dict[str, str]], params: dict[str, Any],
+            batch_size: int = 1) -> list[Any]:
+        options = {**DEFAULTS, **params}
+        return [answer(loaded, item["question"], item["context"], **options) for item in inputs]

@@ -14,26 +14,7 @@ from typing import Any
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
-from pipeprobe.tasks.judging import judge_fields
 from pipeprobe.tasks.media import read_audio
-
-batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
-    from transformers import AutoFeatureExtractor, AutoModelForSpeechSeq2Seq, AutoTokenizer, pipeline
-
-    kwargs = pretrained_kwargs(revision, local_only)
-    model = load_model(AutoModelForSpeechSeq2Seq, location, revision, target, local_only)
-    return pipeline(
-        "automatic-speech-recognition", model=model, tokenizer=AutoTokenizer.from_pretrained(location, **kwargs),
-        feature_extractor=AutoFeatureExtractor.from_pretrained(location, **kwargs), device=model.device,
-    )
-
-
-def run(transcriber: Any, inputs: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, str]]:
-    rate = getattr(transcriber.feature_extractor, "sampling_rate", None)
-    return [{"text": transcriber(read_audio(spec, rate), **params)["text"]} for spec in inputs]
 
 
 def _check_words(words: str, output: dict[str, str]) -> str | None:
@@ -42,22 +23,12 @@ def _check_words(words: str, output: dict[str, str]) -> str | None:
     return None if got == words.strip() else f"words: expected {words.strip()!r}, got {got!r}"
 
 
-checks = {"words": _check_words}
-
-
-def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
-    """The expectation language on ``{text}``, plus ``words``."""
-    return judge_fields(expect, output, checks)
-
-
 class SpeechRecognition(TaskAdapter):
-    """Automatic speech recognition."""
+    """Automatic speech recognition: the expectation language on ``{text}``, plus the named check ``words``."""
 
     name = "automatic-speech-recognition"
     media = True
-    description = 'automatic speech recognition'
-    batches = batches
-    checks = checks
+    checks = {"words": _check_words}
     example = Example(
         input={'file': 'example.flac'},
         expect={'text': {'matches': '\\w'}},
@@ -65,10 +36,16 @@ class SpeechRecognition(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+        from transformers import AutoFeatureExtractor, AutoModelForSpeechSeq2Seq, AutoTokenizer, pipeline
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
+        kwargs = pretrained_kwargs(revision, local_only)
+        model = load_model(AutoModelForSpeechSeq2Seq, location, revision, target, local_only)
+        return pipeline(
+            "automatic-speech-recognition", model=model, tokenizer=AutoTokenizer.from_pretrained(location, **kwargs),
+            feature_extractor=AutoFeatureExtractor.from_pretrained(location, **kwargs), device=model.device,
+        )
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Any, inputs: list[dict[str, Any]], params: dict[str, Any],
+            batch_size: int = 1) -> list[dict[str, str]]:
+        rate = getattr(loaded.feature_extractor, "sampling_rate", None)
+        return [{"text": loaded(read_audio(spec, rate), **params)["text"]} for spec in inputs]

@@ -7,19 +7,6 @@ from typing import Any
 from pipeprobe.devices import Target
 from pipeprobe.tasks import text2text
 from pipeprobe.tasks.base import Example, TaskAdapter
-from pipeprobe.tasks.judging import judge_fields
-
-batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
-
-
-def load(
-    location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None
-) -> text2text.Seq2Seq:
-    return text2text.load(location, revision, target, local_only, "summarization")
-
-
-def run(loaded: text2text.Seq2Seq, inputs: list[str], params: dict[str, Any]) -> list[dict[str, str]]:
-    return [{"summary_text": text} for text in text2text.generate(loaded, inputs, params)]
 
 
 def _check_mentions(phrases: list[str], output: dict[str, str]) -> str | None:
@@ -29,32 +16,20 @@ def _check_mentions(phrases: list[str], output: dict[str, str]) -> str | None:
     return f"expected the summary to mention {missing}, got {summary!r}" if missing else None
 
 
-checks = {"mentions": _check_mentions}
-
-
-def judge(expect: dict[str, Any], output: dict[str, str]) -> list[str]:
-    """The expectation language on ``{summary_text}``, plus ``mentions``."""
-    return judge_fields(expect, output, checks)
-
-
 class Summarization(TaskAdapter):
-    """Summarization."""
+    """Summarization: the expectation language on ``{summary_text}``, plus the named check ``mentions``."""
 
     name = "summarization"
-    description = 'summarization'
-    batches = batches
-    checks = checks
+    checks = {"mentions": _check_mentions}
     example = Example(
         input='A long text to summarise. ' * 10,
         expect={'summary_text': {'matches': '\\w'}},
     )
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
-             gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+             gguf_file: str | None) -> text2text.Seq2Seq:
+        return text2text.load(location, revision, target, local_only, "summarization")
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
-
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: text2text.Seq2Seq, inputs: list[str], params: dict[str, Any],
+            batch_size: int = 1) -> list[dict[str, str]]:
+        return [{"summary_text": text} for text in text2text.generate(loaded, inputs, params)]

@@ -24,38 +24,8 @@ from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Generator
 from pipeprobe.tasks.common import load_with_tokenizer
-from pipeprobe.tasks.judging import judge_fields
 
 _GENERATE_KEYS = {"max_new_tokens", "max_length", "num_return_sequences", "do_sample", "temperature", "top_k", "top_p"}
-
-
-batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
-gguf = True  # load() honours models.yaml's gguf_file
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Generator:
-    from transformers import AutoModelForCausalLM
-
-    location, revision = local_source(location, revision, local_only, gguf_file)
-    return load_with_tokenizer(AutoModelForCausalLM, location, revision, target, local_only)
-
-
-def run(generator: Generator, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
-    if params.get("check") == "left_padding":
-        return [_left_padding(generator, list(prompts), int(params.get("top", 3))) for prompts in inputs]
-    if params.get("chat"):
-        return [_chat(generator, messages, params) for messages in inputs]
-    if params.get("seeds") is not None:  # a stochastic probe's repeats: one seed per input
-        from pipeprobe.tasks.sampling import seeded_samples
-
-        return seeded_samples(generator, list(inputs), params)
-    if params.get("do_sample") or params.get("check") == "structure":
-        return [_sampled(generator, prompt, params) for prompt in inputs]
-    return [{"generated_text": _generate(generator, prompt, params)[0][0]} for prompt in inputs]
-
-
-def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    return judge_fields(expect, output)
 
 
 def _generation_kwargs(generator: Generator, params: dict[str, Any]) -> dict[str, Any]:
@@ -153,9 +123,7 @@ class TextGeneration(TaskAdapter):
     """Text generation (causal language models, GGUF too)."""
 
     name = "text-generation"
-    description = 'text generation (causal language models, GGUF too)'
-    batches = batches
-    gguf = gguf
+    gguf = True  # load() honours models.yaml's gguf_file
     example = Example(
         input='The capital of France is',
         expect={'generated_text': {'contains': 'The capital of France is'}},
@@ -163,11 +131,22 @@ class TextGeneration(TaskAdapter):
     )
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
-             gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+             gguf_file: str | None) -> Generator:
+        from transformers import AutoModelForCausalLM
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
+        location, revision = local_source(location, revision, local_only, gguf_file)
+        return load_with_tokenizer(AutoModelForCausalLM, location, revision, target, local_only)
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Generator, inputs: list[Any], params: dict[str, Any],
+            batch_size: int = 1) -> list[dict[str, Any]]:
+        if params.get("check") == "left_padding":
+            return [_left_padding(loaded, list(prompts), int(params.get("top", 3))) for prompts in inputs]
+        if params.get("chat"):
+            return [_chat(loaded, messages, params) for messages in inputs]
+        if params.get("seeds") is not None:  # a stochastic probe's repeats: one seed per input
+            from pipeprobe.tasks.sampling import seeded_samples
+
+            return seeded_samples(loaded, list(inputs), params)
+        if params.get("do_sample") or params.get("check") == "structure":
+            return [_sampled(loaded, prompt, params) for prompt in inputs]
+        return [{"generated_text": _generate(loaded, prompt, params)[0][0]} for prompt in inputs]

@@ -12,26 +12,6 @@ from typing import Any
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
-from pipeprobe.tasks.judging import judge_fields
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
-    from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
-
-    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-    model = load_model(AutoModelForTokenClassification, location, revision, target, local_only)
-    return pipeline("token-classification", model=model, tokenizer=tokenizer, device=model.device)
-
-
-batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.execution.batching)
-
-
-def run(tagger: Any, inputs: list[str], params: dict[str, Any], batch_size: int = 1) -> list[list[dict[str, Any]]]:
-    """One call per input (``batch_size`` > 1: one padded call per batch); each group (or token) with
-    plain floats for scores and ints for offsets."""
-    if "grouped_entities" in params:
-        raise ValueError("grouped_entities was removed in transformers 5: use aggregation_strategy: simple")
-    return [[plain(group) for group in groups] for groups in run_pipeline(tagger, inputs, params, batch_size)]
 
 
 def plain(group: dict[str, Any]) -> dict[str, Any]:
@@ -55,25 +35,17 @@ def _check_entities(entities: list[dict[str, Any]], output: list[dict[str, Any]]
     return None if got == wanted else f"expected {_show(wanted)}, got {_show(got)}"
 
 
-checks = {"entities": _check_entities}
-
-
-def judge(expect: dict[str, Any], output: list[dict[str, Any]]) -> list[str]:
-    """The expectation language on the list of groups (``0.word``), plus ``entities``."""
-    return judge_fields(expect, output, checks)
-
-
 def _show(groups: list[tuple[str, str]]) -> str:
     return "[" + ", ".join(f"{tag} {word!r}" for tag, word in groups) + "]"
 
 
 class TokenClassification(TaskAdapter):
-    """Token classification (NER, part of speech)."""
+    """Token classification (NER, part of speech): the expectation language on the list of groups
+    (``0.word``), plus the named check ``entities``."""
 
     name = "token-classification"
-    description = 'token classification (NER, part of speech)'
-    batches = batches
-    checks = checks
+    batches = True  # micro-batched: ``batch_size`` goes to the pipeline (pipeprobe.execution.batching)
+    checks = {"entities": _check_entities}
     example = Example(
         input='My name is Clara and I live in Berkeley.',
         expect={'0.score': {'between': [0.0, 1.0]}},
@@ -81,10 +53,16 @@ class TokenClassification(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+        from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params, batch_size=batch_size)
+        tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
+        model = load_model(AutoModelForTokenClassification, location, revision, target, local_only)
+        return pipeline("token-classification", model=model, tokenizer=tokenizer, device=model.device)
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Any, inputs: list[str], params: dict[str, Any],
+            batch_size: int = 1) -> list[list[dict[str, Any]]]:
+        """One call per input (``batch_size`` > 1: one padded call per batch); each group (or token) with
+        plain floats for scores and ints for offsets."""
+        if "grouped_entities" in params:
+            raise ValueError("grouped_entities was removed in transformers 5: use aggregation_strategy: simple")
+        return [[plain(group) for group in groups] for groups in run_pipeline(loaded, inputs, params, batch_size)]

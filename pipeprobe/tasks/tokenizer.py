@@ -22,29 +22,6 @@ from pipeprobe.devices import Target
 from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import pretrained_kwargs
-from pipeprobe.tasks.judging import judge_fields
-
-batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
-gguf = True  # load() honours models.yaml's gguf_file
-
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
-    from transformers import AutoTokenizer
-
-    location, revision = local_source(location, revision, local_only, gguf_file)
-    return AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-
-
-def run(tokenizer: Any, inputs: list[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
-    results = [_one(tokenizer, item, params) for item in inputs]
-    fields = params.get("fields")
-    if fields:
-        results = [{name: result[name] for name in fields if name in result} for result in results]
-    return results
-
-
-def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    return judge_fields(expect, output)
 
 
 def _one(tokenizer: Any, item: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -86,9 +63,7 @@ class Tokenizer(TaskAdapter):
     """Tokenizers, below the pipeline."""
 
     name = "tokenizer"
-    description = 'tokenizers, below the pipeline'
-    batches = batches
-    gguf = gguf
+    gguf = True  # load() honours models.yaml's gguf_file
     example = Example(
         input='Hello world!',
         expect={'input_ids': {'len': 1}, 'attention_mask': {'len': 1}},
@@ -96,10 +71,15 @@ class Tokenizer(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+        from transformers import AutoTokenizer
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
+        location, revision = local_source(location, revision, local_only, gguf_file)
+        return AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
 
-    def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any],
+            batch_size: int = 1) -> list[dict[str, Any]]:
+        results = [_one(loaded, item, params) for item in inputs]
+        fields = params.get("fields")
+        if fields:
+            results = [{name: result[name] for name in fields if name in result} for result in results]
+        return results

@@ -7,54 +7,15 @@ from typing import Any
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import load_model, pretrained_kwargs
-from pipeprobe.tasks.judging import judge_fields
 
 INPUT_KEYS = ("sequence", "candidate_labels")
-
-
-batches = False  # run() takes no batch_size: one call per input (pipeprobe.tasks.TaskAdapter)
-
-
-fields = ("labels", "scores")  # the keys of every result: an expect path elsewhere is refused when the file is read
-
-def load(location: str, revision: str | None, target: Target, local_only: bool, gguf_file: str | None) -> Any:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
-
-    tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-    model = load_model(AutoModelForSequenceClassification, location, revision, target, local_only)
-    return pipeline("zero-shot-classification", model=model, tokenizer=tokenizer, device=model.device)
-
-
-def run(classifier: Any, inputs: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
-    """One call per input (each has its own candidate labels); the whole ranking with every score.
-
-    The pipeline's ``sequence`` echoes the input, which the baseline keeps as ``input``.
-    """
-    results = []
-    for item in inputs:
-        if not isinstance(item, dict) or set(item) != set(INPUT_KEYS):
-            raise ValueError(f"a zero-shot input is a mapping with {' and '.join(INPUT_KEYS)}, not {item!r}")
-        result = classifier(item["sequence"], candidate_labels=list(item["candidate_labels"]), **params)
-        results.append({"labels": list(result["labels"]), "scores": [float(score) for score in result["scores"]]})
-    return results
-
-
-def judge(expect: dict[str, Any], output: dict[str, Any]) -> list[str]:
-    """The expectation language on ``{labels, scores}`` (``labels.0``: the top label); a miss shows the ranking."""
-    problems = judge_fields(expect, output)
-    if not problems:
-        return []
-    ranking = ", ".join(f"{label} {score:.4f}" for label, score in zip(output["labels"], output["scores"], strict=True))
-    return [f"{problem} (ranking: {ranking})" for problem in problems]
 
 
 class ZeroShotClassification(TaskAdapter):
     """Zero-shot classification (an NLI model)."""
 
     name = "zero-shot-classification"
-    description = 'zero-shot classification (an NLI model)'
-    batches = batches
-    fields = fields
+    fields = ("labels", "scores")  # the keys of every result: an expect path elsewhere is refused when the file is read
     example = Example(
         input={'sequence': 'This is a course about the Transformers library',
                'candidate_labels': ['education', 'politics']},
@@ -63,10 +24,31 @@ class ZeroShotClassification(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        return load(location, revision, target, local_only, gguf_file)
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
-    def run(self, loaded: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:
-        return run(loaded, inputs, params)
+        tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
+        model = load_model(AutoModelForSequenceClassification, location, revision, target, local_only)
+        return pipeline("zero-shot-classification", model=model, tokenizer=tokenizer, device=model.device)
+
+    def run(self, loaded: Any, inputs: list[dict[str, Any]], params: dict[str, Any],
+            batch_size: int = 1) -> list[dict[str, Any]]:
+        """One call per input (each has its own candidate labels); the whole ranking with every score.
+
+        The pipeline's ``sequence`` echoes the input, which the baseline keeps as ``input``.
+        """
+        results = []
+        for item in inputs:
+            if not isinstance(item, dict) or set(item) != set(INPUT_KEYS):
+                raise ValueError(f"a zero-shot input is a mapping with {' and '.join(INPUT_KEYS)}, not {item!r}")
+            result = loaded(item["sequence"], candidate_labels=list(item["candidate_labels"]), **params)
+            results.append({"labels": list(result["labels"]), "scores": [float(score) for score in result["scores"]]})
+        return results
 
     def judge(self, expect: dict[str, Any], output: Any) -> list[str]:
-        return judge(expect, output)
+        """The expectation language on ``{labels, scores}`` (``labels.0``: the top label); a miss shows the ranking."""
+        problems = super().judge(expect, output)
+        if not problems:
+            return []
+        ranking = ", ".join(f"{label} {score:.4f}"
+                            for label, score in zip(output["labels"], output["scores"], strict=True))
+        return [f"{problem} (ranking: {ranking})" for problem in problems]

@@ -10,7 +10,7 @@ import transformers
 
 from pipeprobe.baselines.compare import differences, tolerance_between
 from pipeprobe.probes.catalogue import load_suite
-from pipeprobe.tasks import model_outputs
+from pipeprobe.tasks import adapter_for, model_outputs
 from pipeprobe.tolerance import CPU_FLOAT32, tier_for
 from tests import twins
 from tests.conftest import run_inprocess
@@ -113,7 +113,7 @@ def test_bertconfig_defaults_meet_the_notes_baseline_but_for_this_versions_drift
         assert found == [("config.position_embedding_type", "absolute", model_outputs.ABSENT)]
     else:
         assert found == []
-    assert model_outputs.judge(probe.expect, output) == []
+    assert adapter_for("model-outputs").judge(probe.expect, output) == []
 
 
 def test_a_baselines_own_tolerance_loosens_but_never_tightens_the_tier():

@@ -97,8 +97,9 @@ def test_batched_repeats_give_each_seed_the_text_generate_gives_it(causal_twin):
     import torch
 
     from pipeprobe.devices import resolve_target
-    from pipeprobe.tasks import text_generation
+    from pipeprobe.tasks import adapter_for
 
+    text_generation = adapter_for("text-generation")
     generator = text_generation.load(str(causal_twin), None, resolve_target("cpu", "float32"), True, None)
     params = {"max_new_tokens": 6, "do_sample": True, "temperature": 0.7}
     batched = text_generation.run(generator, ["The clouds are"] * 4, {**params, "seeds": [3, 4, 5, 6]})

@@ -11,18 +11,14 @@ import transformers
 
 from pipeprobe.devices import Target
 from pipeprobe.probes.catalogue import load_suite
-from pipeprobe.tasks import question_answering, summarization, translation
+from pipeprobe.tasks import adapter_for
 from tests import twins
 from tests.conftest import run_inprocess
 
 PROJECT = Path(__file__).resolve().parents[2]
 SELECT = "question_answering or summarization or translation"
 PROBES = 5
-ADAPTERS = {
-    "question_answering": ("question-answering", question_answering),
-    "summarization": ("summarization", summarization),
-    "translation": ("translation", translation),
-}
+SUITES = {"question_answering": "question-answering", "summarization": "summarization", "translation": "translation"}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +42,7 @@ def test_update_records_every_probe_then_a_second_run_matches(project, twin_fold
         "*loaded Helsinki-NLP/opus-mt-fr-en@main on cpu/float32 (translation): loaded from model map*",
         "*loaded distilbert/distilbert-base-cased-distilled-squad@564e9b5 on cpu/float32 (question-answering)*",
     ])
-    written = {f"{suite}/{path.stem}": json.loads(path.read_text()) for suite in ADAPTERS
+    written = {f"{suite}/{path.stem}": json.loads(path.read_text()) for suite in SUITES
                for path in (project.path / "snapshots" / suite).glob("*/*.json")}
     assert len(written) == PROBES
     assert all("model map" in record["provenance"]["source"] for record in written.values())
@@ -64,11 +60,12 @@ def test_update_records_every_probe_then_a_second_run_matches(project, twin_fold
     reason=f"transformers {transformers.__version__} has no question-answering, summarization or translation "
     "pipeline to compare with (run the tests under transformers 4.57 for this)",
 )
-@pytest.mark.parametrize("suite", sorted(ADAPTERS))
+@pytest.mark.parametrize("suite", sorted(SUITES))
 def test_adapters_answer_exactly_as_the_4x_pipelines_did(suite, twin_folders):
     from transformers import pipeline
 
-    task, adapter = ADAPTERS[suite]
+    task = SUITES[suite]
+    adapter = adapter_for(task)
     probes = load_suite(PROJECT / f"fixtures/{suite}.yaml")
     for probe in probes:
         folder = str(twin_folders[probe.model])
@@ -96,7 +93,7 @@ def test_notes_baselines_hold_the_recorded_texts_exactly():
 
 def test_question_answering_judge_wants_the_answer_from_the_passage():
     passage = "Delivery informations: We deliver to neighborhoods x, y"
-    judge = question_answering.judge
+    judge = adapter_for("question-answering").judge
     assert judge({"answer_within": passage}, {"answer": "neighborhoods x, y", "score": 0.5}) == []
     assert judge({"answer_within": passage}, {"answer": "fresh fish", "score": 0.5})
     assert judge({"answer": "Hugging Face"}, {"answer": "Hugging Face in Brooklyn", "score": 0.5})

@@ -42,7 +42,9 @@ def test_a_bad_map_entry_is_refused_naming_it(tmp_path, entry, message):
 
 
 def test_a_tokenizer_only_folder_serves_tokenizer_probes_and_nothing_else(tmp_path):
-    from pipeprobe.tasks import text_classification, tokenizer
+    from pipeprobe.tasks import adapter_for
+
+    tokenizer, text_classification = adapter_for("tokenizer"), adapter_for("text-classification")
 
     target, class_name = pack.TOKENIZER_ONLY[twins.SST2_ID]
     pack.write_tokenizer(twins.minilm_folder(), tmp_path / target, class_name)
