@@ -1,14 +1,18 @@
-"""The one strict JSON reader: every JSON file pipeprobe reads (baselines, drift reports, durations) goes through it.
+"""The one strict JSON reader: every JSON file pipeprobe owns or a user edits goes through it (baselines, drift
+reports, durations, the fingerprint cache, case data lines, codecarbon's energy-mix table).
 
 Strict means: no NaN or Infinity, no duplicate keys (json would keep the last one silently), and
 nesting no deeper than ``MAX_DEPTH`` (checked before parsing, so a file nested 10^5 deep is one
-line, not a RecursionError).
+line, not a RecursionError). ``non_finite_path`` is the one check of a value about to be written:
+where it holds a NaN or an infinity, which strict JSON can't.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +75,33 @@ def read(path: Path) -> Any:
 def dumps(value: Any, *, indent: int | None = 2) -> str:
     """Strict JSON text (ValueError on NaN or Infinity), UTF-8 characters kept, a final newline."""
     return json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def is_non_finite(value: Any) -> bool:
+    """Whether ``value`` is a NaN or an infinity (a float strict JSON can't hold)."""
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def non_finite_places(value: Any, path: str = "output") -> Iterator[str]:
+    """Each place where ``value`` holds a NaN or an infinity (``output.scores[2]``), in document order
+    (``path=""``: a whole record's places, ``output.score``)."""
+    if isinstance(value, dict):
+        pairs: Iterator[tuple[Any, Any]] = iter(value.items())
+        template = "{}.{}" if path else "{}{}"
+    elif isinstance(value, (list, tuple)):
+        pairs, template = enumerate(value), "{}[{}]"
+    else:
+        if is_non_finite(value):
+            yield path
+        return
+    for key, item in pairs:  # leaves checked here: a long list of scores costs no call per number
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                yield template.format(path, key)
+        elif isinstance(item, (dict, list, tuple)):
+            yield from non_finite_places(item, template.format(path, key))
+
+
+def non_finite_path(value: Any, path: str = "output") -> str | None:
+    """The first place where ``value`` holds a NaN or an infinity, or None: strict JSON holds neither."""
+    return next(non_finite_places(value, path), None)

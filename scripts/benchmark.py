@@ -167,12 +167,14 @@ def pytest_run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
 # One busy process: what another job on a shared machine looks like to the pack run.
 BURNER = "while True:\n    pass\n"
 
-# How each contention row sets torch's threads: pipeprobe's policy (no OMP_NUM_THREADS, no --threads),
-# torch's default (one thread per core the machine has, set through OMP_NUM_THREADS, which the plugin keeps),
-# and a single thread.
+# How each contention row sets torch's threads: pipeprobe's policy (no OMP_NUM_THREADS, no --threads: the
+# available cores, waiting passively), torch's default (one thread per core the machine has, through
+# OMP_NUM_THREADS, and OpenMP's own spin-then-sleep waiting: an empty OMP_WAIT_POLICY, which the plugin
+# leaves alone because the user set it and which OpenMP reads as its default, with one warning line), and a
+# single thread.
 THREAD_MODES = {
     "policy": ([], {}),
-    "torch default": ([], {"OMP_NUM_THREADS": str(os.cpu_count() or 1)}),
+    "torch default": ([], {"OMP_NUM_THREADS": str(os.cpu_count() or 1), "OMP_WAIT_POLICY": ""}),
     "--threads 1": (["--threads", "1"], {}),
 }
 
@@ -191,7 +193,8 @@ def stop(processes: list[subprocess.Popen]) -> None:
 def contention(mapping: str, env: dict[str, str], repeats: int, select: list[str]) -> dict[str, dict]:
     """The pack run (serial) quiet and with one burner per core, per thread mode; and -n 2 vs serial, quiet.
     Quiet and contended alternate within each repeat, so a change in the machine's load hits both alike."""
-    base = {key: value for key, value in env.items() if key not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    base = {key: value for key, value in env.items()
+            if key not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     cores = os.cpu_count() or 1
     rows: dict[str, dict] = {}
     for mode, (options, extra) in THREAD_MODES.items():
@@ -207,6 +210,7 @@ def contention(mapping: str, env: dict[str, str], repeats: int, select: list[str
         rows[mode] = {"quiet_s": round(q, 2), "contended_s": round(b, 2), "ratio": round(b / q, 2),
                       "burners": cores, "repeats": repeats, "select": " ".join(select),
                       "load_average": os.getloadavg()}
+        print(f"contention, threads {mode}: {json.dumps(rows[mode])}", flush=True)
     serial, parallel = [], []
     for _ in range(repeats):
         serial.append(pytest_run([*select, mapping, "-q", "-n", "0"], base)[0])

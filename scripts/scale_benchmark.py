@@ -6,7 +6,9 @@
 
 Each run is a fresh ``pytest`` process on one thread (OMP_NUM_THREADS=1, so a busy machine does not
 skew it) against the offline pack's real MiniLM (``pipeprobe pack install``). It prints wall time,
-time per probe, and the batched vs ``--probe-batch-size=1`` ratio; ``--out`` keeps them as JSON.
+time per probe, and the batched vs ``--probe-batch-size=1`` ratio, in wall and in CPU seconds (what a
+busy machine skews least); ``--out`` keeps them as JSON. ``scripts/batching_ceiling.py`` measures the most
+batching can buy here: the model's forward passes alone.
 The per-test overhead is (wall at N - wall at a small N) / (N - small N) minus the model's own share,
 so compare it between versions on the same machine, never across machines.
 """
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -68,7 +71,8 @@ def write_project(folder: Path, probes: int, pack_map: Path) -> None:
     (folder / "map.toml").write_text(f'[models]\n"{MODEL}" = "{local}"\n')
 
 
-def run(folder: Path, tree: Path | None, batch_size: int | None) -> float:
+def run(folder: Path, tree: Path | None, batch_size: int | None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one pytest process: CPU time is what a busy machine skews least."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"}
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--model-map=map.toml", "-x"]
     if tree is not None:  # another checkout: its package first on the path, its own entry module
@@ -78,13 +82,21 @@ def run(folder: Path, tree: Path | None, batch_size: int | None) -> float:
         args += ["-p", entry, "-p", "syrupy"]
     if batch_size is not None:
         args.append(f"--probe-batch-size={batch_size}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"pytest failed in {folder} (exit {done.returncode}):\n"
                          f"{done.stdout[-3000:]}{done.stderr[-2000:]}")
-    return wall
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measured(runs: list[tuple[float, float]], size: int) -> dict[str, float]:
+    """The median wall and CPU seconds of ``runs``, and wall time per probe."""
+    wall, cpu = statistics.median(run[0] for run in runs), statistics.median(run[1] for run in runs)
+    return {"wall_s": wall, "cpu_s": cpu, "per_probe_ms": wall / size * 1e3}
 
 
 def main() -> int:
@@ -101,21 +113,20 @@ def main() -> int:
         for size in args.sizes:
             folder = Path(scratch) / f"n{size}"
             write_project(folder, size, args.map.resolve())
-            walls = [run(folder, args.tree, None) for _ in range(args.repeats)]
-            wall = statistics.median(walls)
-            results[f"{size}"] = {"wall_s": wall, "per_probe_ms": wall / size * 1e3}
+            results[f"{size}"] = measured([run(folder, args.tree, None) for _ in range(args.repeats)], size)
             if size == args.unbatched_at:
-                one = [run(folder, args.tree, 1) for _ in range(args.repeats)]
-                results[f"{size} batch-size 1"] = {"wall_s": statistics.median(one),
-                                                   "per_probe_ms": statistics.median(one) / size * 1e3}
+                results[f"{size} batch-size 1"] = measured([run(folder, args.tree, 1) for _ in range(args.repeats)],
+                                                           size)
             print(f"{size} probes: " + json.dumps(results[f'{size}']), flush=True)
     sizes = sorted(args.sizes)
     for small, large in zip(sizes, sizes[1:], strict=False):  # the cost of one more probe, start-up taken out
-        marginal = (results[str(large)]["wall_s"] - results[str(small)]["wall_s"]) / (large - small) * 1e3
-        results[f"marginal {small}->{large}"] = {"ms_per_probe": marginal}
+        results[f"marginal {small}->{large}"] = {
+            f"{kind}_ms_per_probe": (results[str(large)][f"{kind}_s"] - results[str(small)][f"{kind}_s"])
+            / (large - small) * 1e3 for kind in ("wall", "cpu")}
     if str(args.unbatched_at) in results and f"{args.unbatched_at} batch-size 1" in results:
-        results["batched_speedup"] = {"at": args.unbatched_at, "ratio": results[f"{args.unbatched_at} batch-size 1"][
-            "wall_s"] / results[str(args.unbatched_at)]["wall_s"]}
+        one, batched = results[f"{args.unbatched_at} batch-size 1"], results[str(args.unbatched_at)]
+        results["batched_speedup"] = {"at": args.unbatched_at, "ratio": one["wall_s"] / batched["wall_s"],
+                                      "cpu_ratio": one["cpu_s"] / batched["cpu_s"]}
     print(json.dumps(results, indent=2))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")

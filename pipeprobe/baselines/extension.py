@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from syrupy.data import SnapshotCollections
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from pipeprobe import strict_json
 from pipeprobe.baselines import store
 from pipeprobe.baselines.statuses import CORRUPT, NEW
 from pipeprobe.baselines.verdict import CORRUPT_PREFIX, BaselineVerdict
@@ -71,14 +72,13 @@ class ProbeSnapshotExtension(JSONSnapshotExtension):
     # Serialisation, reading and writing ----------------------------------------------------
     def serialize(self, data: Any, **_: Any) -> str:
         """Compact JSON: syrupy only hands it back to ``write_snapshot_collection`` (the store formats files)."""
-        try:
-            return json.dumps(data, ensure_ascii=False, allow_nan=False)
-        except ValueError:
+        if (place := strict_json.non_finite_path(data, "")) is not None:
             where = data.get("suite", "?") + "/" + data.get("probe", "?") if isinstance(data, dict) else "a probe"
             raise NonFiniteOutput(
-                f"the output of {where} holds NaN or Infinity: a fault of the model's output, "
+                f"the output of {where} holds NaN or Infinity at {place}: a fault of the model's output, "
                 "not written (baselines are strict JSON)"
-            ) from None
+            )
+        return json.dumps(data, ensure_ascii=False, allow_nan=False)
 
     def read_snapshot_data_from_location(self, *, snapshot_location: str, snapshot_name: str, session_id: str) -> Any:
         """Whether a file is there (syrupy needs it to tell "no snapshot"); its content is the store's to read."""

@@ -9,10 +9,12 @@ snapshot extension under ``--snapshot-update``, ``calibrate``) calls ``write`` o
   BaselineError, one line.
 - Paths are confined to the snapshot folder, symlinks resolved.
 - A write takes the baseline's lock (``filelock``), reads the file as it is now, merges
-  (per-target entries: ``targets.merged``), writes a temporary file beside it, syncs and renames
-  it over: two processes updating different targets of one file both keep their update, and an
-  interrupted write leaves the old file or the new one.
-- Temporary files a killed writer left are swept only while their baseline's lock is free.
+  (per-target entries: ``targets.merged``) and writes through ``pipeprobe.atomic`` (a temporary
+  file beside it, synced, renamed over; an existing file keeps its mode): two processes updating
+  different targets of one file both keep their update, and an interrupted write leaves the old
+  file or the new one.
+- Temporary files a killed writer left (``atomic.temporaries``) are swept only while their
+  baseline's lock is free.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from pipeprobe import strict_json
+from pipeprobe import atomic, strict_json
 from pipeprobe.baselines import targets
 from pipeprobe.baselines.compare import own_tolerance
 
@@ -175,8 +177,7 @@ def update(path: Path, change: Callable[[dict[str, Any] | None], dict[str, Any] 
         if new is None:
             return False
         _remove_temporaries(path)
-        mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~current_umask()
-        write_atomically(path, serialize(new), mode)
+        atomic.write(path, serialize(new))  # an existing baseline keeps its mode; a new one gets the umask's
     return True
 
 
@@ -186,63 +187,14 @@ def serialize(record: dict[str, Any]) -> str:
 
 
 def _non_finite(record: dict[str, Any]) -> str | None:
-    where = non_finite_path(record.get("output"))
+    where = strict_json.non_finite_path(record.get("output"))
     return None if where is None else f"the output holds NaN or Infinity at {where}; never written"
 
 
-def non_finite_path(value: Any, path: str = "output") -> str | None:
-    """Where ``value`` holds a NaN or an infinity (``output.scores[2]``), or None: strict JSON holds neither."""
-    if isinstance(value, float):
-        return None if value == value and value not in (float("inf"), float("-inf")) else path
-    if isinstance(value, dict):
-        items = ((f"{path}.{key}", item) for key, item in value.items())
-    elif isinstance(value, (list, tuple)):
-        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
-    else:
-        return None
-    return next((found for sub, item in items if (found := non_finite_path(item, sub)) is not None), None)
-
-
-def write_atomically(target: Path, text: str, mode: int) -> None:
-    """Write ``text`` to a temporary file beside ``target``, sync it, then rename it over ``target``.
-
-    An interrupted write leaves the old file or the new one, never half of one (a SIGKILL at the
-    wrong moment may leave the temporary file, which the next sweep removes once the lock is free).
-    """
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def current_umask() -> int:
-    """The process umask (read without changing it where /proc allows)."""
-    try:
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 # Sweeping --------------------------------------------------------------------------------------------------------
-def _temporaries(folder: Path, name: str = "*") -> list[Path]:
-    return [path for path in folder.glob(f".{name}.*.tmp") if path.is_file() and not path.is_symlink()]
-
-
 def _remove_temporaries(path: Path) -> None:
     """Temporary files beside ``path`` (the caller holds its lock, so no writer is in flight)."""
-    for temporary in _temporaries(path.parent, path.name):
+    for temporary in atomic.temporaries(path.parent, path.name):
         temporary.unlink(missing_ok=True)
 
 
@@ -255,10 +207,9 @@ def sweep(root: Path) -> list[Path]:
     for folder in [root, *root.rglob("*")]:
         if not folder.is_dir() or folder.is_symlink():
             continue
-        for temporary in _temporaries(folder):
-            baseline = folder / temporary.name[1:].rsplit(".", 2)[0]
+        for temporary in atomic.temporaries(folder):
             try:
-                with lock_for(baseline).acquire(timeout=0):
+                with lock_for(atomic.target_of(temporary)).acquire(timeout=0):
                     temporary.unlink(missing_ok=True)
                     removed.append(temporary)
             except Timeout:

@@ -18,7 +18,6 @@ applicable": counted and reported, never an error.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import random
 import re
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeprobe import strict_json
 from pipeprobe.behaviour.perturb import KINDS, PerturbError, perturb, seed_for
 
 TYPES = ("MFT", "INV", "DIR")
@@ -288,9 +288,9 @@ def _rows(path: Path, kind: str) -> list[dict[str, Any]]:
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
                 if line.strip():
                     try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as error:
-                        raise CaseTestError(f"{path.name} line {number}: not JSON ({error.msg})") from None
+                        rows.append(strict_json.loads(line))
+                    except strict_json.StrictJSONError as error:
+                        raise CaseTestError(f"{path.name} line {number}: {error}") from None
             if not all(isinstance(row, dict) for row in rows):
                 raise CaseTestError(f"{path.name}: every line must be a JSON object")
             return rows

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from pipeprobe import atomic
 from pipeprobe.cli import init_files
 from pipeprobe.paths import folder_problem
 from pipeprobe.tasks import BUILTIN_TASKS, adapter_for
@@ -101,7 +102,7 @@ def _write_all(directory: Path, files: dict[Path, str]) -> list[Path]:
                 if not folder.exists():
                     folder.mkdir()
                     made.append(folder)
-            path.write_text(text, encoding="utf-8")
+            atomic.write(path, text)
             written.append(path)
     except OSError as error:
         for path in written:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeprobe import paths
+from pipeprobe import atomic, paths
 
 MAP_NAME = "pack.toml"
 
@@ -193,5 +193,5 @@ def write_map(folder: Path) -> Path:
     lines += [f'"{model_id}" = {{ path = "{target}", tokenizer_only = true }}'
               for model_id, (target, _) in TOKENIZER_ONLY.items()]
     path = folder / MAP_NAME
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    atomic.write(path, "\n".join(lines) + "\n")
     return path

@@ -5,7 +5,14 @@ containerised machine its threads spin against each other (issue 17: a pack run 
 next to one busy process). The cores counted here are the affinity mask (``os.sched_getaffinity``)
 capped by a cgroup v2 CPU quota (``cpu.max``), divided among the xdist workers; ``--threads N``
 overrides. The policy is applied through ``OMP_NUM_THREADS`` before torch is imported, and with
-``torch.set_num_threads`` where it already is."""
+``torch.set_num_threads`` where it already is.
+
+The count alone does not make a busy machine fair: OpenMP's threads spin while they wait for each
+other, so when another process holds a core, the thread that still runs burns its share waiting
+for the one that is descheduled (measured on 2 cores next to 2 busy processes: 7.2x slower than
+quiet; ``OMP_WAIT_POLICY=PASSIVE``: 2.5x, and no slower when quiet). So pipeprobe also asks for
+passive waiting, unless the user chose a wait policy. OpenMP reads it when torch loads, so it only
+takes effect where torch is not imported yet (a conftest that imports torch keeps OpenMP's default)."""
 
 from __future__ import annotations
 
@@ -65,6 +72,12 @@ def apply(threads: int) -> None:
     """Give torch ``threads`` intra-op threads, now if it is imported, else when it is."""
     os.environ["OMP_NUM_THREADS"] = str(threads)
     os.environ["MKL_NUM_THREADS"] = str(threads)
+    wait_passively()
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(threads)
+
+
+def wait_passively() -> None:
+    """Idle OpenMP threads sleep instead of spinning (unless the user set ``OMP_WAIT_POLICY``)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from pipeprobe import atomic, strict_json
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".onnx")
 TOKENIZER_FILES = frozenset({
@@ -38,9 +39,10 @@ def cache_file() -> Path:
 
 
 def _read_cache(path: Path) -> dict[str, list[Any]]:
+    """The cache file's entries; {} when it is absent or not strict JSON (then every file is hashed again)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = strict_json.read(path)
+    except strict_json.StrictJSONError:
         return {}
     if not isinstance(data, dict):
         return {}
@@ -52,10 +54,7 @@ def _write_cache(path: Path, entries: dict[str, list[Any]]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         merged = {**_read_cache(path), **entries}
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".fingerprints-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(merged, stream)
-        os.replace(temporary, path)
+        atomic.write(path, strict_json.dumps(merged, indent=None))
     except OSError:  # a read-only home: fingerprints still work, the next run hashes again
         return
 

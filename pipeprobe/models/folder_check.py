@@ -58,13 +58,18 @@ def _config(folder: Path, faults: list[str]) -> dict[str, Any] | None:
         faults.append("no config.json")
         return None
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        faults.append(f"config.json is not readable JSON ({str(error).splitlines()[0][:120]})")
+        config = json.loads(path.read_text(encoding="utf-8"))  # the model's file: plain JSON, as transformers
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        faults.append(f"config.json is not readable JSON ({_one_line(error)})")
         return None
     if not isinstance(config, dict) or "model_type" not in config:
         faults.append("config.json names no model_type (transformers can't tell the architecture)")
     return config if isinstance(config, dict) else None
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's first line, at most 120 characters (some errors have no text at all)."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
 
 
 def _weight_faults(folder: Path, names: set[str]) -> list[str]:
@@ -90,15 +95,18 @@ def _safetensors_faults(path: Path) -> list[str]:
             if not 0 < size <= 100_000_000:
                 return [f"{path.name} is not a safetensors file (bad header length)"]
             json.loads(handle.read(size))
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return [f"{path.name} is not a safetensors file (unreadable header)"]
     return []
 
 
 def _index_faults(folder: Path, index: Path) -> list[str]:
     try:
-        shards = set(json.loads(index.read_text(encoding="utf-8")).get("weight_map", {}).values())
-    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        shards = list(json.loads(index.read_text(encoding="utf-8")).get("weight_map", {}).values())
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
         return [f"{index.name} is not a readable weight index"]
+    if not all(isinstance(shard, str) for shard in shards):
+        return [f"{index.name} is not a readable weight index (its weight_map must name shard files)"]
+    shards = sorted(set(shards))
     missing = sorted(shard for shard in shards if not (folder / shard).is_file())
     return [f"{index.name} names shards that are not there: {', '.join(missing[:3])}"] if missing else []

@@ -9,14 +9,14 @@ still what models.yaml pins; otherwise it is stale and ignored.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from pipeprobe import atomic
 
 LOCK_NAME = "models.lock.yaml"
 _COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -109,21 +109,7 @@ def update_lock(path: Path, entries: dict[str, LockEntry]) -> None:
         for model_id, entry in sorted(merged.items())
     }}
     text = _HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    _write_atomically(path, text)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would make the committed file private
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic.write(path, text)  # an existing lock keeps its mode; a new one gets the umask's (0644 under 022)
 
 
 def today() -> str:

@@ -22,6 +22,9 @@ from typing import Any
 
 import pytest
 
+from pipeprobe import atomic, strict_json
+from pipeprobe.report.render import strict
+
 COUNTRY_ENV = "PIPEPROBE_CARBON_COUNTRY"
 DEFAULT_COUNTRY = "USA"
 WORKER_KEY = "pipeprobe_carbon"
@@ -56,11 +59,20 @@ def check_country(country: str) -> str | None:
         import codecarbon
     except ImportError:
         return None
-    table = Path(codecarbon.__file__).parent / "data/private_infra/global_energy_mix.json"
-    try:
-        known = json.loads(table.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    return _country_problem(country, Path(codecarbon.__file__).parent / "data/private_infra/global_energy_mix.json")
+
+
+def _country_problem(country: str, table: Path) -> str | None:
+    """``check_country`` against codecarbon's energy-mix ``table``: absent (another codecarbon), not checked;
+    not strict JSON (a duplicated country would be ambiguous), one line naming it."""
+    if not table.is_file():
         return None
+    try:
+        known = strict_json.read(table)
+    except strict_json.StrictJSONError as error:
+        return f"--carbon-country {country}: codecarbon's energy-mix table {table} is unusable: {error}"
+    if not isinstance(known, dict):
+        return f"--carbon-country {country}: codecarbon's energy-mix table {table} is not a mapping of countries"
     if country not in known:
         return f"--carbon-country {country}: codecarbon has no energy mix for it (its table: {table.name})"
     return None
@@ -295,13 +307,19 @@ class CarbonPlugin:
         if path is None or not path.is_file():
             return
         try:
-            report = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        report["carbon"] = self.result
-        temporary = path.with_name(f".{path.name}.carbon.tmp")
-        temporary.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+            report = strict_json.read(path)
+            if not isinstance(report, dict):
+                raise strict_json.StrictJSONError("not a drift report (not a JSON object)")
+            atomic.write(path, strict_json.dumps(strict({**report, "carbon": self.result})))
+        except (strict_json.StrictJSONError, OSError) as error:
+            why = error if isinstance(error, strict_json.StrictJSONError) else error.strerror or error
+            self._say(f"pipeprobe carbon: {path}: {why}; the energy was not added to it")
+
+    def _say(self, line: str) -> None:
+        """One line on the terminal (the summary section may already be printed)."""
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line(line)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.result is None:

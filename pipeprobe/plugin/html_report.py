@@ -24,6 +24,7 @@ from pipeprobe.baselines.statuses import COLOURS, FAILING, STATUSES, WEAKNESS_PA
 from pipeprobe.baselines.targets import describe_view
 from pipeprobe.behaviour.rates import summary as rate_summary
 from pipeprobe.plugin.project import for_pytest
+from pipeprobe.report import style
 from pipeprobe.report.record import ProbeRecord, Unavailable, from_report, outcome_of, test_kind
 from pipeprobe.tolerance import tier_for
 
@@ -56,8 +57,8 @@ _FILTER_SCRIPT = """<script>
 
 
 # The answer first: pytest-html's environment table moves into a folded section at the end, the
-# run-count line speaks seconds, and the summary's tiles get their style.
-_LAYOUT = """<style>
+# run-count line speaks seconds, and the summary's tiles get their style (its badges, the drift page's: style.BADGE).
+_LAYOUT = "<style>" + style.BADGE + """
 .pp-answer{margin:6px 0 10px}.pp-tile{display:inline-block;border:2px solid;border-radius:6px;padding:2px 10px;
 margin:2px 6px 2px 0;font-size:15px}.pp-tile b{font-size:20px}.pp-skips{margin:4px 0;color:#555}
 details.pipeprobe-skipped,details.pp-environment{margin:8px 0}details summary{cursor:pointer}
@@ -246,11 +247,6 @@ def duration_ms(seconds: float) -> str:
     return f"{round(seconds * 1000)} ms"
 
 
-def _badge(colour: str, text: str) -> str:
-    return (f'<span style="background:{colour};color:#fff;border-radius:9px;padding:1px 8px">'
-            f"{html.escape(text)}</span>")
-
-
 class HtmlReport:
     """Adds pipeprobe's order, columns, details and environment to pytest-html's report."""
 
@@ -416,7 +412,7 @@ class HtmlReport:
         if drift_dir:
             link = f' — drift report: <code>{html.escape(str(Path(drift_dir) / "drift.html"))}</code>'
         counts = {status: list(self.statuses.values()).count(status) for status in STATUSES}
-        badges = " ".join(_badge(COLOURS[status], f"{count} {status}") for status, count in counts.items() if count)
+        badges = "".join(style.badge(COLOURS[status], f"{count} {status}") for status, count in counts.items() if count)
         return f'<p class="pipeprobe-drift">Probes against their baselines: {badges}{link}</p>'
 
     def _filters(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pipeprobe import paths
+from pipeprobe import paths, strict_json
 from pipeprobe.baselines import store, targets
 from pipeprobe.baselines.extension import ProbeSnapshotExtension
 from pipeprobe.behaviour import members as behaviour
@@ -73,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # a user's own OMP_NUM_THREADS is kept unless --threads says otherwise
     if config.getoption("threads", None) is not None or "OMP_NUM_THREADS" not in os.environ:
         threads.apply(threads.policy_threads(config.getoption("threads", None)))
+    threads.wait_passively()  # a user's own thread count still spins otherwise
     config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
     reporting.configure(config, config.stash[RUNNER_KEY], project)  # every other plugin object, from one place
     from pipeprobe.execution.similarity import embedder_for
@@ -184,7 +185,7 @@ def _with_case_test(record: Any) -> Any:
 def probe_result(probe: Probe, probe_output: Any, probe_runner: ProbeRunner) -> dict[str, Any]:
     """What a baseline stores: the probe, the model, provenance, input and output."""
     spec = probe_runner.spec_for(probe)
-    if (where := store.non_finite_path(probe_output)) is not None:  # strict JSON: a fault of the output
+    if (where := strict_json.non_finite_path(probe_output)) is not None:  # strict JSON: a fault of the output
         pytest.fail(f"probe {probe.suite}/{probe.id}: the model's output holds NaN or Infinity at {where}; "
                     "not compared and never written as a baseline", pytrace=False)
     return {

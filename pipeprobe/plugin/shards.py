@@ -10,9 +10,7 @@ their union is every probe whatever else selects.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pipeprobe import strict_json
+from pipeprobe import atomic, strict_json
 from pipeprobe.probes.catalogue import Probe
 
 DURATIONS_NAME = "durations.json"
@@ -94,14 +92,7 @@ def write_durations(path: Path, measured: dict[str, dict[str, float]]) -> None:
     models = {**read_durations(path), **measured}
     text = strict_json.dumps({"format": DURATIONS_FORMAT, "models": dict(sorted(models.items()))})
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic.write(path, text)
 
 
 def model_weights(probes: Iterable[Probe], durations: dict[str, dict[str, float]]) -> dict[str, float]:

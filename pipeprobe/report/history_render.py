@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from pathlib import Path
 from typing import Any
 
+from pipeprobe import atomic, strict_json
+from pipeprobe.report import style
 from pipeprobe.report.history import FAILING, describe_changes
 
 FLOOR = 1e-4
@@ -80,12 +81,9 @@ def write_chart(history: dict[str, Any], path: Path) -> None:
     pyplot.close(figure)
 
 
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1400px}
-table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}td,th{border:1px solid #ddd;padding:3px 6px}
-th{background:#f3f3f3;text-align:left}td.run{text-align:center;color:#fff;white-space:nowrap}
-img{max-width:100%}
-"""
+_STYLE = style.page("""
+table{margin:0.5em 0 1.5em}td.run{text-align:center;color:#fff;white-space:nowrap}
+""")
 
 
 def _cell(point: dict[str, Any] | None) -> str:
@@ -130,7 +128,7 @@ def write_html(history: dict[str, Any], path: Path, chart: Path) -> None:
     )
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>pipeprobe history</title>'
             f"<style>{_STYLE}</style></head><body>{body}</body></html>\n")
-    path.write_text(page, encoding="utf-8")
+    atomic.write(path, page)
 
 
 def write_history(history: dict[str, Any], directory: Path) -> dict[str, Path]:
@@ -140,8 +138,7 @@ def write_history(history: dict[str, Any], directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"json": directory / "history.json", "png": directory / "history.png",
              "html": directory / "history.html"}
-    paths["json"].write_text(json.dumps(history, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-                             encoding="utf-8")
+    atomic.write(paths["json"], strict_json.dumps(history))
     write_chart(history, paths["png"])
     write_html(history, paths["html"], paths["png"])
     return paths

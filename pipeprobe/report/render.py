@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 from pathlib import Path
 from typing import Any
 
+from pipeprobe import atomic, strict_json
 from pipeprobe.baselines.statuses import COLOURS, FAILING, NOT_RUN_STATUSES, STATUSES
+from pipeprobe.report import style
 from pipeprobe.report.document import provenance_summary
 
 FLOOR = 1e-9
@@ -67,10 +68,8 @@ def write_chart(report: dict[str, Any], path: Path) -> None:
     pyplot.close(figure)
 
 
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1360px}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top}
-th{background:#f3f3f3;text-align:left}.status{font-weight:600}
+_STYLE = style.page("""
+td,th{vertical-align:top}.status{font-weight:600}
 #probes{table-layout:fixed;width:100%}#probes td{overflow-wrap:anywhere}
 code{font-size:12px;white-space:pre-wrap;word-break:break-word;display:block;max-height:10em;overflow:auto}
 table.values{width:100%;font-size:12px}table.values td,table.values th{padding:1px 4px;border-color:#eee}
@@ -78,9 +77,7 @@ table.values td:nth-child(n+4){white-space:nowrap;overflow-wrap:normal}table.val
 @media (max-width:700px){body{margin:.6em}#probes,#probes>tbody,#probes>tbody>tr,#probes>tbody>tr>td{display:block;
 width:auto}#probes thead,#probes colgroup{display:none}#probes>tbody>tr{border-bottom:2px solid #ccc;margin-bottom:6px}}
 small{color:#555}tr.not-run td{color:#777;background:#fafafa}
-.badge{display:inline-block;margin:2px 6px 2px 0;
-padding:2px 8px;border-radius:10px;color:#fff;font-size:13px}img{max-width:100%}
-"""
+""")
 
 _SCRIPT = """
 function ppFilter(){var s=document.getElementById('pp-status').value;
@@ -217,10 +214,7 @@ def _target_lines(probe: dict[str, Any]) -> str:
 def write_html(report: dict[str, Any], path: Path, chart: Path | None) -> None:
     """A page that opens offline: the summary, the provenance changes, the chart, every probe."""
     escape = html.escape
-    badges = "".join(
-        f'<span class="badge" style="background:{COLOURS.get(s, "#222")}">{n} {escape(s)}</span>'
-        for s, n in report["summary"].items() if n
-    )
+    badges = "".join(style.badge(COLOURS.get(s, "#222"), f"{n} {s}") for s, n in report["summary"].items() if n)
     run = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in report["run"].items())
     provenance = "".join(
         f"<tr><td>{escape(k)}</td><td>{escape(b)}</td><td>{escape(r)}</td><td>{n}</td></tr>"
@@ -250,7 +244,7 @@ def write_html(report: dict[str, Any], path: Path, chart: Path | None) -> None:
 <h2>This run</h2><table>{run}</table>
 </body></html>
 """
-    path.write_text(page, encoding="utf-8")
+    atomic.write(path, page)
 
 
 def strict(report: dict[str, Any]) -> dict[str, Any]:
@@ -259,7 +253,7 @@ def strict(report: dict[str, Any]) -> dict[str, Any]:
     found: list[str] = []
 
     def clean(value: Any, where: str) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
+        if strict_json.is_non_finite(value):
             found.append(f"{where}: {value}")
             return None
         if isinstance(value, dict):
@@ -280,8 +274,7 @@ def write_report(report: dict[str, Any], directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"json": directory / "drift.json", "png": directory / "drift.png", "html": directory / "drift.html"}
     report = strict(report)
-    paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-                             encoding="utf-8")
+    atomic.write(paths["json"], strict_json.dumps(report))
     try:
         import matplotlib  # noqa: F401  (the chart's one dependency, an extra)
     except ImportError:

@@ -75,16 +75,18 @@ def test_init_where_no_folder_can_be_made_is_one_line_and_leaves_nothing(capsys)
 
 
 def test_a_write_failing_half_way_removes_what_was_written(tmp_path, capsys, monkeypatch):
-    original = Path.write_text
+    from pipeprobe import atomic
+
+    original = atomic.os.fsync
     calls = []
 
-    def fail_third(self, *args, **kwargs):
-        calls.append(self)
+    def fail_third(descriptor):  # init writes through the one atomic writer: the third file's disk is full
+        calls.append(descriptor)
         if len(calls) == 3:
-            raise OSError(28, "No space left on device", str(self))
-        return original(self, *args, **kwargs)
+            raise OSError(28, "No space left on device")
+        return original(descriptor)
 
-    monkeypatch.setattr(Path, "write_text", fail_third)
+    monkeypatch.setattr(atomic.os, "fsync", fail_third)
     code, lines = _init(capsys, tmp_path / "p", "--model", "a/b")
     assert code == 2 and len(lines) == 1 and "No space left on device" in lines[0], lines
     assert not (tmp_path / "p").exists()

@@ -13,7 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "pipeprobe"
 # The intended floors, ground first: a module imports only its own floor or lower ones.
 FLOORS: list[set[str]] = [
-    {"pipeprobe", "strict_json", "paths", "devices", "tolerance"},  # ground: no pipeprobe import
+    {"pipeprobe", "strict_json", "atomic", "paths", "devices", "tolerance"},  # ground: no pipeprobe import
     {"language"},  # what a user writes: the file schema, its limits, the expectation language
     {"config", "models"},  # the project's settings; where models come from
     {"tasks"},  # one class per task: the only code that knows a model library's API

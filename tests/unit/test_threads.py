@@ -53,3 +53,24 @@ def test_the_run_applies_the_policy_to_torch(pytester):
     pytester.makepyfile(test_x="import os\n\ndef test_x():\n    assert os.environ['OMP_NUM_THREADS'] == '3'\n")
     result = pytester.runpytest_subprocess("--threads=3", "-p", "no:randomly", "test_x.py")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
+
+
+def test_idle_threads_wait_passively_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # apply() sets these: restored by monkeypatch
+    monkeypatch.setenv("MKL_NUM_THREADS", "1")
+    threads.apply(1)
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    threads.apply(1)
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_a_users_own_thread_count_still_waits_passively(pytester, monkeypatch):
+    pytester.makepyprojecttoml("[tool.pipeprobe]\n")
+    pytester.makepyfile(test_x="import os\n\ndef test_x():\n    assert os.environ['OMP_NUM_THREADS'] == '2'\n"
+                               "    assert os.environ['OMP_WAIT_POLICY'] == 'PASSIVE'\n")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "test_x.py")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
