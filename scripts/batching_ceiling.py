@@ -17,12 +17,11 @@ import json
 import random
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from scale_benchmark import MODEL, sentence  # noqa: E402  (one sentence generator for both benchmarks)
+from scale_benchmark import minilm_folder, sentence  # noqa: E402  (one project generator for both)
 
 
 def texts_of(probes: int) -> list[list[str]]:
@@ -40,8 +39,7 @@ def main() -> int:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    entry = tomllib.loads(args.map.read_text())["models"][MODEL]
-    folder = args.map.parent / (entry if isinstance(entry, str) else entry["path"])
+    folder = minilm_folder(args.map)
     tokenizer, model = AutoTokenizer.from_pretrained(folder), AutoModel.from_pretrained(folder).eval()
     probes = texts_of(args.probes)
     flat = [text for probe in probes for text in probe]

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,9 +65,14 @@ def write_project(folder: Path, probes: int, pack_map: Path) -> None:
                 "probes": entries}
     (folder / "fixtures/sim.yaml").write_text(json.dumps(document))  # JSON is YAML
     (folder / "suites/test_sim.py").write_text(SUITE_MODULE)
-    entry = tomllib.loads(pack_map.read_text())["models"][MODEL]
-    local = pack_map.parent / (entry if isinstance(entry, str) else entry["path"])
-    (folder / "map.toml").write_text(f'[models]\n"{MODEL}" = "{local}"\n')
+    (folder / "map.toml").write_text(f'[models]\n"{MODEL}" = "{minilm_folder(pack_map)}"\n')
+
+
+def minilm_folder(pack_map: Path) -> Path:
+    """MiniLM's folder, as the pack's model map names it (read by pipeprobe's own model-map reader)."""
+    from pipeprobe.models import ModelMap
+
+    return ModelMap.load(pack_map).entries[MODEL].path
 
 
 def run(folder: Path, tree: Path | None, batch_size: int | None) -> tuple[float, float]:

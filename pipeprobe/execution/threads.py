@@ -72,7 +72,6 @@ def apply(threads: int) -> None:
     """Give torch ``threads`` intra-op threads, now if it is imported, else when it is."""
     os.environ["OMP_NUM_THREADS"] = str(threads)
     os.environ["MKL_NUM_THREADS"] = str(threads)
-    wait_passively()
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(threads)

@@ -73,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # a user's own OMP_NUM_THREADS is kept unless --threads says otherwise
     if config.getoption("threads", None) is not None or "OMP_NUM_THREADS" not in os.environ:
         threads.apply(threads.policy_threads(config.getoption("threads", None)))
-    threads.wait_passively()  # a user's own thread count still spins otherwise
+    threads.wait_passively()  # whoever chose the count: idle threads sleep, not spin
     config.stash[RUNNER_KEY] = ProbeRunner.create(target, registry, probes, model_map)
     reporting.configure(config, config.stash[RUNNER_KEY], project)  # every other plugin object, from one place
     from pipeprobe.execution.similarity import embedder_for

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeprobe.devices import Target
+from pipeprobe.models.gguf_cache import local_source
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,26 @@ def check_loaded(model: Any, info: dict[str, Any], location: str, shown: int = 4
 
 
 def load_with_tokenizer(
-    auto_class: Any, location: str, revision: str | None, target: Target, local_only: bool
+    auto_class: Any, location: str, revision: str | None, target: Target, local_only: bool,
+    gguf_file: str | None = None,
 ) -> ModelWithTokenizer:
-    """The tokenizer and the model (via ``load_model``) from one location."""
+    """The tokenizer and the model (via ``load_model``) from one location (a GGUF's dequantised folder
+    where ``gguf_file`` names one)."""
     from transformers import AutoTokenizer
 
+    location, revision = local_source(location, revision, local_only, gguf_file)
     tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
     return ModelWithTokenizer(tokenizer=tokenizer, model=load_model(auto_class, location, revision, target, local_only))
+
+
+def load_pipeline(
+    task: str, auto_class: Any, location: str, revision: str | None, target: Target, local_only: bool
+) -> Any:
+    """transformers' ``pipeline(task)`` on the tokenizer and model of ``load_with_tokenizer``."""
+    from transformers import pipeline
+
+    loaded = load_with_tokenizer(auto_class, location, revision, target, local_only)
+    return pipeline(task, model=loaded.model, tokenizer=loaded.tokenizer, device=loaded.model.device)
 
 
 def run_pipeline(pipe: Any, inputs: list[Any], params: dict[str, Any], batch_size: int = 1) -> list[Any]:

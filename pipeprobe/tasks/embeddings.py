@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Encoder
 from pipeprobe.tasks.common import chunked, load_with_tokenizer
@@ -145,8 +144,7 @@ class FeatureExtraction(TaskAdapter):
              gguf_file: str | None) -> Encoder:
         from transformers import AutoModel
 
-        location, revision = local_source(location, revision, local_only, gguf_file)
-        return load_with_tokenizer(AutoModel, location, revision, target, local_only)
+        return load_with_tokenizer(AutoModel, location, revision, target, local_only, gguf_file)
 
     def run(self, loaded: Encoder, inputs: list[Any], params: dict[str, Any],
             batch_size: int = 1) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
-from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
+from pipeprobe.tasks.common import load_pipeline, run_pipeline
 
 
 def _check_count(count: int, output: list[dict[str, Any]]) -> str | None:
@@ -38,11 +38,9 @@ class FillMask(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
+        from transformers import AutoModelForMaskedLM
 
-        tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-        model = load_model(AutoModelForMaskedLM, location, revision, target, local_only)
-        return pipeline("fill-mask", model=model, tokenizer=tokenizer, device=model.device)
+        return load_pipeline("fill-mask", AutoModelForMaskedLM, location, revision, target, local_only)
 
     def run(self, loaded: Any, inputs: list[str], params: dict[str, Any],
             batch_size: int = 1) -> list[list[dict[str, Any]]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
-from pipeprobe.tasks.common import check_input_lengths, load_model, pretrained_kwargs
+from pipeprobe.tasks.common import check_input_lengths, load_pipeline
 
 
 class TextClassification(TaskAdapter):
@@ -22,11 +22,10 @@ class TextClassification(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+        from transformers import AutoModelForSequenceClassification
 
-        tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-        model = load_model(AutoModelForSequenceClassification, location, revision, target, local_only)
-        return pipeline("text-classification", model=model, tokenizer=tokenizer, device=model.device)
+        return load_pipeline("text-classification", AutoModelForSequenceClassification, location, revision, target,
+                             local_only)
 
     def run(self, loaded: Any, inputs: list[str], params: dict[str, Any],
             batch_size: int = 1) -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 from pipeprobe.devices import Target
-from pipeprobe.models.gguf_cache import local_source
 from pipeprobe.tasks.base import Example, TaskAdapter
 from pipeprobe.tasks.common import ModelWithTokenizer as Generator
 from pipeprobe.tasks.common import load_with_tokenizer
@@ -134,8 +133,7 @@ class TextGeneration(TaskAdapter):
              gguf_file: str | None) -> Generator:
         from transformers import AutoModelForCausalLM
 
-        location, revision = local_source(location, revision, local_only, gguf_file)
-        return load_with_tokenizer(AutoModelForCausalLM, location, revision, target, local_only)
+        return load_with_tokenizer(AutoModelForCausalLM, location, revision, target, local_only, gguf_file)
 
     def run(self, loaded: Generator, inputs: list[Any], params: dict[str, Any],
             batch_size: int = 1) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
-from pipeprobe.tasks.common import load_model, pretrained_kwargs, run_pipeline
+from pipeprobe.tasks.common import load_pipeline, run_pipeline
 
 
 def plain(group: dict[str, Any]) -> dict[str, Any]:
@@ -53,11 +53,10 @@ class TokenClassification(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+        from transformers import AutoModelForTokenClassification
 
-        tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-        model = load_model(AutoModelForTokenClassification, location, revision, target, local_only)
-        return pipeline("token-classification", model=model, tokenizer=tokenizer, device=model.device)
+        return load_pipeline("token-classification", AutoModelForTokenClassification, location, revision, target,
+                             local_only)
 
     def run(self, loaded: Any, inputs: list[str], params: dict[str, Any],
             batch_size: int = 1) -> list[list[dict[str, Any]]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeprobe.devices import Target
 from pipeprobe.tasks.base import Example, TaskAdapter
-from pipeprobe.tasks.common import load_model, pretrained_kwargs
+from pipeprobe.tasks.common import load_pipeline
 
 INPUT_KEYS = ("sequence", "candidate_labels")
 
@@ -24,11 +24,10 @@ class ZeroShotClassification(TaskAdapter):
 
     def load(self, location: str, revision: str | None, target: Target, local_only: bool,
              gguf_file: str | None) -> Any:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+        from transformers import AutoModelForSequenceClassification
 
-        tokenizer = AutoTokenizer.from_pretrained(location, **pretrained_kwargs(revision, local_only))
-        model = load_model(AutoModelForSequenceClassification, location, revision, target, local_only)
-        return pipeline("zero-shot-classification", model=model, tokenizer=tokenizer, device=model.device)
+        return load_pipeline("zero-shot-classification", AutoModelForSequenceClassification, location, revision, target,
+                             local_only)
 
     def run(self, loaded: Any, inputs: list[dict[str, Any]], params: dict[str, Any],
             batch_size: int = 1) -> list[dict[str, Any]]:

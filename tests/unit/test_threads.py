@@ -57,13 +57,20 @@ def test_the_run_applies_the_policy_to_torch(pytester):
 
 def test_idle_threads_wait_passively_unless_the_user_chose(monkeypatch):
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # apply() sets these: restored by monkeypatch
-    monkeypatch.setenv("MKL_NUM_THREADS", "1")
-    threads.apply(1)
+    threads.wait_passively()
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
-    threads.apply(1)
+    threads.wait_passively()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_the_run_applies_passive_waiting_with_its_thread_count(pytester, monkeypatch):
+    pytester.makepyprojecttoml("[tool.pipeprobe]\n")
+    pytester.makepyfile(test_x="import os\n\ndef test_x():\n    assert os.environ['OMP_NUM_THREADS'] == '3'\n"
+                               "    assert os.environ['OMP_WAIT_POLICY'] == 'PASSIVE'\n")
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    result = pytester.runpytest_subprocess("--threads=3", "-p", "no:randomly", "test_x.py")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
 
 
 def test_a_users_own_thread_count_still_waits_passively(pytester, monkeypatch):
